@@ -1,0 +1,79 @@
+// Builds the release binaries: `bun scripts/build.ts [target ...]` (default: all five),
+// into dist/ with SHA256SUMS. The version comes from package.json, inlined by the bundler.
+//
+// etcd3 reads its .proto files from `${__dirname}/../proto` when it is imported.
+// Inside a compiled binary `__dirname` is the build machine's node_modules path,
+// so a naive build works beside the source tree and fails everywhere else. The
+// plugin below replaces that file read with the parsed definitions, inlined.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { BunPlugin } from "bun";
+import protobuf from "protobufjs";
+
+const ROOT = path.resolve(import.meta.dir, "..");
+const DIST = path.join(ROOT, "dist");
+
+export const TARGETS = {
+  "linux-x64": "bun-linux-x64",
+  "linux-arm64": "bun-linux-arm64",
+  "darwin-x64": "bun-darwin-x64",
+  "darwin-arm64": "bun-darwin-arm64",
+  "windows-x64": "bun-windows-x64",
+} as const;
+type Target = keyof typeof TARGETS;
+
+const etcdProtoInline: BunPlugin = {
+  name: "etcd3-proto-inline",
+  setup(build) {
+    build.onLoad({ filter: /etcd3[\\/]lib[\\/]connection-pool\.js$/ }, ({ path: file }) => {
+      const source = readFileSync(file, "utf8");
+      const call = /\(0, proto_loader_1\.loadSync\)\(`\$\{__dirname\}\/\.\.\/proto\/rpc\.proto`, \{/;
+      if (!call.test(source)) throw new Error(`${file}: the etcd3 proto loading code changed; update scripts/build.ts`);
+      // keepCase must match the options etcd3 passes to loadSync: it is applied when the .proto is parsed.
+      const root = new protobuf.Root().loadSync(path.join(path.dirname(file), "../proto/rpc.proto"), { keepCase: true });
+      const json = JSON.stringify(root.toJSON());
+      return { contents: source.replace(call, `(0, proto_loader_1.fromJSON)(${json}, {`), loader: "js" };
+    });
+  },
+};
+
+async function buildTarget(target: Target): Promise<string> {
+  const ext = target.startsWith("windows") ? ".exe" : "";
+  const outfile = path.join(DIST, `logagent-${target}${ext}`);
+  const result = await Bun.build({
+    entrypoints: [path.join(ROOT, "src/main.ts")],
+    plugins: [etcdProtoInline],
+    minify: true,
+    sourcemap: "none",
+    compile: {
+      target: TARGETS[target],
+      outfile,
+      // A user's .env or bunfig.toml in the working directory must not change the agent.
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+    },
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error(`build for ${target} failed`);
+  }
+  return outfile;
+}
+
+async function main(): Promise<void> {
+  const wanted = (process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(TARGETS)) as Target[];
+  for (const t of wanted) if (!(t in TARGETS)) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(", ")}`);
+  mkdirSync(DIST, { recursive: true });
+  const sums: string[] = [];
+  for (const t of wanted) {
+    const started = performance.now();
+    const file = await buildTarget(t);
+    const bytes = readFileSync(file);
+    sums.push(`${createHash("sha256").update(bytes).digest("hex")}  ${path.basename(file)}`);
+    console.log(`built ${path.relative(ROOT, file)} (${(bytes.length / 1e6).toFixed(1)} MB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  writeFileSync(path.join(DIST, "SHA256SUMS"), sums.join("\n") + "\n");
+}
+
+await main();

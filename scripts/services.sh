@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# Local etcd + single-node Kafka (KRaft) for tests and the demo. Loopback only.
+#
+#   scripts/services.sh start [RUN_DIR]      fresh services; last stdout line = RUN_DIR
+#   scripts/services.sh stop RUN_DIR         stop both, delete data (KEEP_LOGS=1 keeps *.log)
+#   scripts/services.sh stop-kafka RUN_DIR   stop only the broker, keep its data
+#   scripts/services.sh start-kafka RUN_DIR  restart the broker, wait until ready
+#
+# Env: ETCD_PORT (23790) ETCD_PEER_PORT (23800) KAFKA_PORT (29092)
+#      KAFKA_CONTROLLER_PORT (29093) KAFKA_VERSION LOGAGENT_CACHE KEEP_LOGS
+# Callers read RUN_DIR/services.env (ETCD_ENDPOINTS, KAFKA_BROKERS, ...).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KAFKA_VERSION=${KAFKA_VERSION:-4.1.2}
+LOG4J_VERSION=${LOG4J_VERSION:-2.24.3}
+ETCD_PORT=${ETCD_PORT:-23790}
+ETCD_PEER_PORT=${ETCD_PEER_PORT:-23800}
+KAFKA_PORT=${KAFKA_PORT:-29092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-29093}
+KAFKA_LIBS=${LOGAGENT_CACHE:-$HOME/.cache/logagent}/kafka-$KAFKA_VERSION/libs
+KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-90}
+MARKER=.logagent-services   # only dirs holding this file are ever wiped
+
+log() { echo "services: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- tools
+ensure_tools() {
+  local pkgs=()
+  command -v etcd >/dev/null || pkgs+=(etcd-server)
+  command -v etcdctl >/dev/null || pkgs+=(etcd-client)
+  command -v java >/dev/null || pkgs+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || pkgs+=(maven)
+  if ((${#pkgs[@]})); then
+    log "installing ${pkgs[*]} with apt-get"
+    local sudo=(); [[ $(id -u) == 0 ]] || sudo=(sudo -n)
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >&2
+  fi
+}
+
+# Kafka has no apt package: copy its jars (and a log4j2 backend) out of
+# Maven Central once; the marker file makes later runs skip mvn entirely.
+ensure_kafka_jars() {
+  local home; home=$(dirname "$KAFKA_LIBS")
+  [[ -f $home/.complete ]] && return 0
+  log "fetching Kafka $KAFKA_VERSION jars with mvn into $KAFKA_LIBS (one-off)"
+  mkdir -p "$home"
+  local tmp; tmp=$(mktemp -d "$home/libs.tmp.XXXXXX")
+  if ! mvn -B -f "$ROOT/scripts/kafka-pom.xml" \
+      -Dkafka.version="$KAFKA_VERSION" -Dlog4j.version="$LOG4J_VERSION" \
+      dependency:copy-dependencies -DoutputDirectory="$tmp" >"$home/mvn.log" 2>&1; then
+    tail -n 30 "$home/mvn.log" >&2; rm -rf "$tmp"; die "mvn could not fetch Kafka $KAFKA_VERSION"
+  fi
+  rm -rf "$KAFKA_LIBS" && mv "$tmp" "$KAFKA_LIBS"
+  ls "$KAFKA_LIBS" >"$home/.complete"
+}
+
+# ---------------------------------------------------------------- helpers
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# PID from RUN_DIR/<name>.pid if that process is still ours. The cmdline check
+# guards against a recycled PID (e.g. after a reboot) belonging to something else.
+live_pid() {
+  local f=$RUN_DIR/$1.pid pid
+  [[ -f $f ]] || return 1
+  pid=$(<"$f")
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$RUN_DIR" &&
+    echo "$pid"
+}
+
+stop_proc() { # name: SIGTERM, up to 15 s grace, then SIGKILL; never fails
+  local name=$1 pid i
+  if pid=$(live_pid "$name"); then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not stop in 15 s, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+  fi
+  rm -f "$RUN_DIR/$name.pid"
+}
+
+spawn() { # name cmd...: detached (own session) so it outlives this script
+  local name=$1; shift
+  # No fd may stay attached to the caller, or `$(services.sh start)` would hang.
+  # setsid forks when the caller leads a process group (job control on), so $! would
+  # be a short-lived setsid; let the exec'd process write its own pid instead.
+  local pidfile=$RUN_DIR/$name.pid i
+  rm -f "$pidfile"
+  setsid nohup bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$pidfile" "$@" \
+    </dev/null >>"$RUN_DIR/$name.out" 2>&1 &
+  for ((i = 0; i < 100; i++)); do [[ -s $pidfile ]] && return 0; sleep 0.05; done
+  die "$name did not start"
+}
+
+# ---------------------------------------------------------------- etcd
+start_etcd() {
+  port_in_use "$ETCD_PORT" && die "port $ETCD_PORT busy (another etcd? set ETCD_PORT)"
+  port_in_use "$ETCD_PEER_PORT" && die "port $ETCD_PEER_PORT busy (set ETCD_PEER_PORT)"
+  local peer=http://127.0.0.1:$ETCD_PEER_PORT client=http://127.0.0.1:$ETCD_PORT
+  log "starting etcd on $client"
+  # etcd reads every ETCD_* env var as a flag; drop ours so they are not misread.
+  spawn etcd env -u ETCD_PORT -u ETCD_PEER_PORT -u ETCD_ENDPOINTS \
+    etcd --name logagent --data-dir "$RUN_DIR/etcd-data" \
+    --listen-client-urls "$client" --advertise-client-urls "$client" \
+    --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+    --initial-cluster "logagent=$peer" --initial-cluster-state new \
+    --logger zap --log-outputs "$RUN_DIR/etcd.log"
+  local i
+  for ((i = 0; i < 150; i++)); do
+    ETCDCTL_API=3 etcdctl --endpoints="127.0.0.1:$ETCD_PORT" --dial-timeout=1s \
+      endpoint health >/dev/null 2>&1 && return 0
+    live_pid etcd >/dev/null || break
+    sleep 0.2
+  done
+  tail -n 40 "$RUN_DIR/etcd.log" "$RUN_DIR/etcd.out" >&2 2>/dev/null || true
+  die "etcd did not become healthy"
+}
+
+# ---------------------------------------------------------------- kafka
+# The whole broker config lives here. To add SASL_PLAINTEXT / SSL later, add
+# entries to `listeners` (NAME:PROTOCOL:PORT) and append their sasl./ssl. keys.
+write_kafka_config() {
+  local dir=$RUN_DIR/kafka-config
+  local listeners=("PLAINTEXT:PLAINTEXT:$KAFKA_PORT")
+  local l name proto port lst=() adv=() map=("CONTROLLER:PLAINTEXT")
+  for l in "${listeners[@]}"; do
+    IFS=: read -r name proto port <<<"$l"
+    lst+=("$name://127.0.0.1:$port"); adv+=("$name://127.0.0.1:$port"); map+=("$name:$proto")
+  done
+  lst+=("CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT")
+  mkdir -p "$dir"
+  (IFS=,; cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+listeners=${lst[*]}
+advertised.listeners=${adv[*]}
+listener.security.protocol.map=${map[*]}
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$RUN_DIR/kafka-data
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  )
+  cat >"$dir/log4j2.properties" <<EOF
+appender.file.type=File
+appender.file.name=FILE
+appender.file.fileName=$RUN_DIR/kafka.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=FILE
+EOF
+}
+
+format_kafka_storage() {
+  # Random 16-byte base64url cluster id; a leading '-' would be parsed as an option.
+  local id=-
+  while [[ $id == -* ]]; do id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
+  java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$RUN_DIR/kafka-config/log4j2.properties" \
+    kafka.tools.StorageTool format -t "$id" -c "$RUN_DIR/kafka-config/server.properties" >&2 ||
+    die "kafka storage format failed"
+}
+
+start_kafka() {
+  if live_pid kafka >/dev/null; then log "kafka already running"; return 0; fi
+  [[ -f $RUN_DIR/kafka-config/server.properties ]] || die "$RUN_DIR has no kafka config (run start first)"
+  local port
+  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    port_in_use "$port" && die "port $port busy (another Kafka? set KAFKA_PORT/KAFKA_CONTROLLER_PORT)"
+  done
+  # Only look at log lines written after this point (kafka.log is appended to on restart).
+  local from; from=$(($(stat -c %s "$RUN_DIR/kafka.log" 2>/dev/null || echo 0) + 1))
+  log "starting kafka on 127.0.0.1:$KAFKA_PORT"
+  spawn kafka java -Xmx512m -Xms256m -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$RUN_DIR/kafka-config/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$RUN_DIR/kafka-config/server.properties"
+  local i
+  for ((i = 0; i < KAFKA_READY_TIMEOUT * 5; i++)); do
+    tail -c "+$from" "$RUN_DIR/kafka.log" 2>/dev/null | grep -q 'Kafka Server started' && return 0
+    live_pid kafka >/dev/null || { log "kafka exited during startup"; break; }
+    sleep 0.2
+  done
+  tail -n 40 "$RUN_DIR/kafka.log" >&2 2>/dev/null || true
+  tail -n 20 "$RUN_DIR/kafka.out" >&2 2>/dev/null || true
+  die "kafka not ready after ${KAFKA_READY_TIMEOUT}s (logs in $RUN_DIR)"
+}
+
+# ---------------------------------------------------------------- commands
+stop_all() {
+  stop_proc kafka
+  stop_proc etcd
+  rm -rf "$RUN_DIR/etcd-data" "$RUN_DIR/kafka-data" "$RUN_DIR/kafka-config" "$RUN_DIR/services.env"
+  if [[ ${KEEP_LOGS:-0} == 1 ]]; then
+    log "logs kept in $RUN_DIR"
+  elif [[ -f $RUN_DIR/$MARKER ]]; then
+    rm -rf "$RUN_DIR"
+  fi
+}
+
+cmd_start() {
+  ensure_tools
+  ensure_kafka_jars
+  RUN_DIR=${1:-$(mktemp -d "${TMPDIR:-/tmp}/logagent-services.XXXXXX")}
+  mkdir -p "$RUN_DIR"; RUN_DIR=$(cd "$RUN_DIR" && pwd)
+  if [[ -n $(ls -A "$RUN_DIR") ]]; then
+    # Reusing a run dir: stop what it ran and wipe it, but never wipe a foreign dir.
+    [[ -f $RUN_DIR/$MARKER ]] || die "$RUN_DIR is not empty and not a services run dir"
+    KEEP_LOGS=0 stop_all
+    mkdir -p "$RUN_DIR"
+  fi
+  # The marker also records settings that later stop-kafka/start-kafka calls reuse.
+  printf 'KAFKA_LIBS=%q\nKAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\n' \
+    "$KAFKA_LIBS" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" >"$RUN_DIR/$MARKER"
+  # On any failure (or Ctrl-C) stop what was started; keep logs for debugging.
+  trap 'rc=$?; if ((rc)); then KEEP_LOGS=1 stop_all; fi' EXIT
+  trap 'exit 130' INT TERM
+  start_etcd
+  write_kafka_config
+  format_kafka_storage
+  start_kafka
+  cat >"$RUN_DIR/services.env" <<EOF
+ETCD_ENDPOINTS=127.0.0.1:$ETCD_PORT
+KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+SERVICES_RUN_DIR=$RUN_DIR
+KAFKA_LIBS=$KAFKA_LIBS
+EOF
+  trap - EXIT INT TERM
+  log "ready: etcd 127.0.0.1:$ETCD_PORT, kafka 127.0.0.1:$KAFKA_PORT"
+  echo "$RUN_DIR"
+}
+
+need_dir() {
+  [[ -n ${1:-} ]] || die "usage: $0 $2 RUN_DIR"
+  RUN_DIR=$(cd "$1" 2>/dev/null && pwd) || RUN_DIR=$1
+  # shellcheck source=/dev/null
+  if [[ -f $RUN_DIR/$MARKER ]]; then source "$RUN_DIR/$MARKER"; fi
+}
+
+case ${1:-} in
+  start) shift; cmd_start "$@" ;;
+  stop) need_dir "${2:-}" stop; [[ -d $RUN_DIR ]] || exit 0; stop_all ;;
+  stop-kafka) need_dir "${2:-}" stop-kafka; [[ -d $RUN_DIR ]] || exit 0; stop_proc kafka ;;
+  start-kafka) need_dir "${2:-}" start-kafka; [[ -d $RUN_DIR ]] || die "no such run dir: $RUN_DIR"; start_kafka ;;
+  *) die "usage: $0 start [RUN_DIR] | stop RUN_DIR | stop-kafka RUN_DIR | start-kafka RUN_DIR" ;;
+esac

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The test command. On a fresh machine it installs what the tests need, builds
+# the release binaries under test, starts etcd and Kafka on loopback with fresh
+# data, runs every test, stops the services (also on failure), and ends with
+# `tests: N passed, N failed, N skipped`. Arguments are passed to `bun test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+
+scripts/ensure-deps.sh
+BUN=$ROOT/node_modules/.bin/bun
+"$BUN" scripts/build.ts linux-x64 windows-x64 >&2
+node_modules/.bin/tsc --noEmit -p . >&2
+# The Windows build is tested under Wine, with the shim DLL Wine 8 lacks.
+scripts/wine/setup.sh >&2
+
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/logagent-services.XXXXXX")
+rmdir "$RUN_DIR" # services.sh wants to create it
+stop_services() { scripts/services.sh stop "$RUN_DIR" >&2 || true; }
+trap stop_services EXIT
+scripts/services.sh start "$RUN_DIR" >/dev/null
+set -a
+# shellcheck disable=SC1091
+. "$RUN_DIR/services.env"
+set +a
+
+REPORT=$ROOT/.run/junit.xml
+mkdir -p "$ROOT/.run"
+rm -f "$REPORT"
+code=0
+"$BUN" test --reporter=junit --reporter-outfile="$REPORT" "$@" || code=$?
+stop_services
+trap - EXIT
+"$BUN" scripts/junit-summary.ts "$REPORT" "$code"
+exit "$code"

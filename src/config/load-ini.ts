@@ -1,0 +1,228 @@
+// Reads the INI bootstrap file into an AgentConfig, checking it against the
+// option table. Every problem is collected and reported at once, each naming
+// the file, line, section, key and the bad value.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import ini from "ini";
+import { type CollectEntry, type StartFrom, ENTRY_FIELDS, validateEntries } from "../discovery/collect-entry";
+import type { LogLevel } from "../telemetry/logger";
+import { ConfigError, type ConfigProblem } from "./config-error";
+import { OPTIONS, SECTIONS, describeType, findOption, type OptionSpec } from "./options";
+
+export type Acks = -1 | 0 | 1;
+
+export interface AgentConfig {
+  /** Absolute path of the INI file. */
+  file: string;
+  kafka: {
+    brokers: string[];
+    chanMaxSize: number;
+    clientId: string;
+    acks: Acks;
+    batchMaxMessages: number;
+    batchMaxBytes: number;
+    lingerMs: number;
+  };
+  /** Absent when the INI has no [etcd] section: the collect list is then `collect`. */
+  etcd?: { endpoints: string[]; timeoutMs: number; collectKeyTemplate: string };
+  agent: {
+    stateDir: string;
+    logLevel: LogLevel;
+    from: StartFrom;
+    ip: string;
+    pollIntervalMs: number;
+    rotateWaitMs: number;
+    shutdownTimeoutMs: number;
+  };
+  /** Entries from [collect.NAME] sections. */
+  collect: CollectEntry[];
+}
+
+const COLLECT_PREFIX = "collect.";
+
+/** Where each section and key was written, so problems can name a line. ini.parse keeps no positions. */
+function locate(text: string): { sections: Map<string, number>; keys: Map<string, number> } {
+  const sections = new Map<string, number>();
+  const keys = new Map<string, number>();
+  let section = "";
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith(";") || line.startsWith("#")) return;
+    const header = /^\[(.*)\]$/.exec(line);
+    if (header) {
+      section = header[1]!.trim().replace(/\\\./g, ".");
+      if (!sections.has(section)) sections.set(section, i + 1);
+      return;
+    }
+    const key = line.split("=")[0]!.trim().replace(/\[\]$/, "");
+    keys.set(`${section}\0${key}`, i + 1);
+  });
+  return { sections, keys };
+}
+
+/** Flattens ini's nested objects (`[collect.web]` becomes collect -> web) back into named sections. */
+function flatten(obj: Record<string, unknown>, prefix = ""): { sections: Map<string, Record<string, unknown>>; topLevel: string[] } {
+  const sections = new Map<string, Record<string, unknown>>();
+  const topLevel: string[] = [];
+  const visit = (o: Record<string, unknown>, name: string) => {
+    const own: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) visit(v as Record<string, unknown>, name ? `${name}.${k}` : k);
+      else if (name === "") topLevel.push(k);
+      else own[k] = v;
+    }
+    if (name !== "" && (Object.keys(own).length > 0 || !sections.has(name))) sections.set(name, own);
+  };
+  visit(obj, prefix);
+  // A parent like "collect" exists only because of its children; drop it when it holds no keys of its own.
+  for (const [name, keys] of [...sections]) {
+    if (Object.keys(keys).length === 0 && [...sections.keys()].some((n) => n.startsWith(name + "."))) sections.delete(name);
+  }
+  return { sections, topLevel };
+}
+
+function parseValue(spec: OptionSpec, raw: unknown): { value?: unknown; problem?: string } {
+  const text = Array.isArray(raw) ? raw.join(",") : String(raw).trim();
+  const shown = JSON.stringify(text);
+  switch (spec.type.kind) {
+    case "string":
+      return { value: text };
+    case "list": {
+      const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+      return items.length ? { value: items } : { problem: `= ${shown}: must list at least one address` };
+    }
+    case "int": {
+      const n = Number(text);
+      if (!/^-?\d+$/.test(text) || n < spec.type.min || n > spec.type.max) {
+        return { problem: `= ${shown}: must be an integer from ${spec.type.min} to ${spec.type.max}` };
+      }
+      return { value: n };
+    }
+    case "enum":
+      return spec.type.values.includes(text)
+        ? { value: text }
+        : { problem: `= ${shown}: must be one of ${spec.type.values.join(", ")}` };
+  }
+}
+
+export function parseIni(text: string, file: string): AgentConfig {
+  const where = locate(text);
+  const problems: ConfigProblem[] = [];
+  const at = (section: string, key?: string) =>
+    key === undefined ? where.sections.get(section) : (where.keys.get(`${section}\0${key}`) ?? where.sections.get(section));
+
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = ini.parse(text);
+  } catch (err) {
+    throw new ConfigError([{ file, message: `cannot parse INI: ${(err as Error).message}` }]);
+  }
+  const { sections, topLevel } = flatten(parsed);
+  for (const key of topLevel) {
+    problems.push({ file, line: at("", key), key, message: "key outside any section; put it under [kafka], [etcd] or [agent]" });
+  }
+
+  const values = new Map<string, unknown>(); // "section.key" -> typed value
+  const collectRaw: unknown[] = [];
+  const collectLabels: string[] = [];
+  for (const [section, keys] of sections) {
+    if (section.startsWith(COLLECT_PREFIX)) {
+      for (const key of Object.keys(keys)) {
+        if (!(key in ENTRY_FIELDS)) {
+          problems.push({ file, line: at(section, key), section, key, message: `unknown key (known: ${Object.keys(ENTRY_FIELDS).join(", ")})` });
+          delete keys[key];
+        }
+      }
+      collectRaw.push(keys);
+      collectLabels.push(`[${section}]`);
+      continue;
+    }
+    if (!(section in SECTIONS)) {
+      problems.push({ file, line: at(section), section, message: `unknown section (known: ${Object.keys(SECTIONS).join(", ")}, collect.NAME)` });
+      continue;
+    }
+    for (const [key, raw] of Object.entries(keys)) {
+      const spec = findOption(section, key);
+      if (!spec) {
+        const known = OPTIONS.filter((o) => o.section === section).map((o) => o.key);
+        problems.push({ file, line: at(section, key), section, key, message: `unknown key (known: ${known.join(", ")})` });
+        continue;
+      }
+      const { value, problem } = parseValue(spec, raw);
+      if (problem) problems.push({ file, line: at(section, key), section, key, message: `${problem}` });
+      else values.set(`${section}.${key}`, value);
+    }
+  }
+
+  // Defaults and required keys. [etcd] keys are only required when the section is there.
+  for (const spec of OPTIONS) {
+    const id = `${spec.section}.${spec.key}`;
+    if (values.has(id) || where.keys.has(`${spec.section}\0${spec.key}`)) continue;
+    if (spec.default !== undefined) {
+      values.set(id, parseValue(spec, spec.default).value);
+    } else if (spec.section !== "etcd" || sections.has("etcd")) {
+      problems.push({ file, line: at(spec.section), section: spec.section, key: spec.key, message: `missing required key (${spec.description})` });
+    }
+  }
+
+  const collect = validateEntries(collectRaw, collectLabels);
+  for (const message of collect.problems) {
+    const section = /^\[(.*?)\]/.exec(message)?.[1];
+    const key = /field "(\w+)"/.exec(message)?.[1];
+    problems.push({ file, line: section ? at(section, key) : undefined, message });
+  }
+  if (!sections.has("etcd") && collectRaw.length === 0 && problems.length === 0) {
+    problems.push({ file, message: "nothing to collect: add an [etcd] section or at least one [collect.NAME] section with path and topic" });
+  }
+  if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+
+  const v = <T>(id: string) => values.get(id) as T;
+  const acks = v<string>("kafka.acks");
+  return {
+    file,
+    kafka: {
+      brokers: v("kafka.address"),
+      chanMaxSize: v("kafka.chan_max_size"),
+      clientId: v("kafka.client_id"),
+      acks: acks === "all" ? -1 : (Number(acks) as Acks),
+      batchMaxMessages: v("kafka.batch_max_messages"),
+      batchMaxBytes: v("kafka.batch_max_bytes"),
+      lingerMs: v("kafka.linger_ms"),
+    },
+    etcd: sections.has("etcd")
+      ? { endpoints: v("etcd.address"), timeoutMs: v<number>("etcd.timeout") * 1000, collectKeyTemplate: v("etcd.collect_log_key") }
+      : undefined,
+    agent: {
+      stateDir: path.resolve(path.dirname(file), v<string>("agent.state_dir")),
+      logLevel: v("agent.log_level"),
+      from: v("agent.from"),
+      ip: v("agent.ip"),
+      pollIntervalMs: v("agent.poll_interval_ms"),
+      rotateWaitMs: v("agent.rotate_wait_ms"),
+      shutdownTimeoutMs: v("agent.shutdown_timeout_ms"),
+    },
+    collect: collect.entries,
+  };
+}
+
+/** Reads and parses the INI at `file` (resolved against the working directory). */
+export function loadIni(file: string): AgentConfig {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "file not found" : code === "EACCES" ? "permission denied" : (err as Error).message;
+    throw new ConfigError([{ file: abs, message: `cannot read configuration: ${why}` }]);
+  }
+  return parseIni(text, abs);
+}
+
+/** The option table as Markdown, for the README and `--help`. */
+export function optionsTable(): string {
+  const rows = OPTIONS.map(
+    (o) => `| \`[${o.section}]\` | \`${o.key}\` | ${describeType(o.type)} | ${o.default === undefined ? "required" : `\`${o.default}\``} | ${o.description} |`,
+  );
+  return ["| section | key | type | default | meaning |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
+}

@@ -1,0 +1,63 @@
+// Reads back what reached Kafka, with a real kafkajs consumer.
+import { Kafka, logLevel, type Consumer } from "kafkajs";
+import { services, unique } from "./env";
+
+export interface Received {
+  value: string;
+  partition: number;
+  offset: string;
+}
+
+function client(): Kafka {
+  return new Kafka({ clientId: "logagent-tests", brokers: services.kafka.split(","), logLevel: logLevel.NOTHING });
+}
+
+export async function createTopics(topics: string[], partitions = 1): Promise<void> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Consumes `topics` from the beginning in the background; `received[topic]` grows as messages arrive. */
+export class TopicReader {
+  readonly received = new Map<string, Received[]>();
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start(topics: string[]): Promise<TopicReader> {
+    const consumer = client().consumer({ groupId: unique("reader"), maxWaitTimeInMs: 100 });
+    const reader = new TopicReader(consumer);
+    for (const t of topics) reader.received.set(t, []);
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    let ready!: () => void;
+    const joined = new Promise<void>((r) => (ready = r));
+    consumer.on(consumer.events.GROUP_JOIN, () => ready());
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        reader.received.get(topic)!.push({ value: message.value?.toString("utf8") ?? "", partition, offset: message.offset });
+      },
+    });
+    await joined;
+    return reader;
+  }
+
+  values(topic: string): string[] {
+    return (this.received.get(topic) ?? []).map((m) => m.value);
+  }
+
+  /** Waits until `topic` holds at least `count` messages, then a little longer so that duplicates would show. */
+  async waitFor(topic: string, count: number, timeoutMs = 30_000, settleMs = 1500): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.values(topic).length < count && Date.now() < deadline) await Bun.sleep(50);
+    await Bun.sleep(settleMs);
+    return this.values(topic);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,98 @@
+import { expect, test } from "bun:test";
+import { ConfigError } from "../../src/config/config-error";
+import { expandKey } from "../../src/config/host";
+import { optionsTable, parseIni } from "../../src/config/load-ini";
+import { OPTIONS } from "../../src/config/options";
+
+const TUTORIAL = `[kafka]
+address = 127.0.0.1:9092
+chan_max_size = 100000
+
+[etcd]
+address = 127.0.0.1:2379
+timeout = 5
+collect_log_key = /logagent/%s/collect_config
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseIni(text, "/etc/logagent/conf.ini");
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message.split("\n");
+    throw err;
+  }
+  return [];
+}
+
+test("the tutorial project's INI works unchanged, with defaults for the rest", () => {
+  const c = parseIni(TUTORIAL, "/etc/logagent/conf.ini");
+  expect(c.kafka).toMatchObject({ brokers: ["127.0.0.1:9092"], chanMaxSize: 100000, acks: -1, clientId: "logagent" });
+  expect(c.etcd).toEqual({ endpoints: ["127.0.0.1:2379"], timeoutMs: 5000, collectKeyTemplate: "/logagent/%s/collect_config" });
+  expect(c.agent).toMatchObject({ from: "end", logLevel: "info", stateDir: "/etc/logagent/logagent-state" });
+});
+
+test("several endpoints, acks and an absolute state_dir", () => {
+  const c = parseIni(
+    "[kafka]\naddress = a:1, b:2 ,c:3\nacks = 1\n[etcd]\naddress=e1:2379,e2:2379\n[agent]\nstate_dir = /var/lib/logagent\nfrom = beginning\n",
+    "/x/conf.ini",
+  );
+  expect(c.kafka.brokers).toEqual(["a:1", "b:2", "c:3"]);
+  expect(c.kafka.acks).toBe(1);
+  expect(c.etcd?.endpoints).toEqual(["e1:2379", "e2:2379"]);
+  expect(c.agent.stateDir).toBe("/var/lib/logagent");
+  expect(c.agent.from).toBe("beginning");
+});
+
+test("every problem is reported at once, in line order, naming file, line, section, key and value", () => {
+  const p = problems("[kafka]\naddress = k:9092\nacks = 2\nlinger = 5\n[etcd]\ntimeout = soon\n[agnet]\nx=1\n");
+  expect(p).toEqual([
+    '/etc/logagent/conf.ini:3: [kafka] acks = "2": must be one of 0, 1, all',
+    expect.stringContaining("/etc/logagent/conf.ini:4: [kafka] linger: unknown key (known: address,"),
+    expect.stringContaining("/etc/logagent/conf.ini:5: [etcd] address: missing required key"),
+    '/etc/logagent/conf.ini:6: [etcd] timeout = "soon": must be an integer from 1 to 3600',
+    expect.stringContaining("/etc/logagent/conf.ini:7: [agnet]: unknown section"),
+  ]);
+});
+
+test("a key outside any section is an error", () => {
+  expect(problems("debug = 1\n[kafka]\naddress=k:1\n[collect.a]\npath=/a\ntopic=t\n")[0]).toContain(":1: key outside any section");
+});
+
+test("without [etcd], the collect list comes from [collect.NAME] sections", () => {
+  const c = parseIni("[kafka]\naddress=k:1\n[collect.web]\npath = /var/log/nginx/access.log\ntopic = web_log\n[collect.app]\npath=/srv/app.log\ntopic=app\nfrom=beginning\n", "/c.ini");
+  expect(c.etcd).toBeUndefined();
+  expect(c.collect).toEqual([
+    { path: "/var/log/nginx/access.log", topic: "web_log" },
+    { path: "/srv/app.log", topic: "app", from: "beginning" },
+  ]);
+});
+
+test("a collect section with an unknown or missing field names the section and line", () => {
+  const p = problems("[kafka]\naddress=k:1\n[collect.web]\npath = /a.log\ntopik = web\n");
+  expect(p).toContain("/etc/logagent/conf.ini:5: [collect.web] topik: unknown key (known: path, topic, from)");
+  expect(p).toContain('/etc/logagent/conf.ini:3: [collect.web]: missing field "topic"');
+});
+
+test("with neither etcd nor collect sections there is nothing to do, which is an error", () => {
+  expect(problems("[kafka]\naddress=k:1\n")[0]).toContain("nothing to collect");
+});
+
+test("the key template takes the IPv4 address and host name", () => {
+  const host = { ip: "10.1.2.3", hostname: "web-7" };
+  expect(expandKey("/logagent/%s/collect_config", host)).toBe("/logagent/10.1.2.3/collect_config");
+  expect(expandKey("/la/{hostname}/{ip}", host)).toBe("/la/web-7/10.1.2.3");
+});
+
+test("every option has a description, and the README table lists each one", () => {
+  const table = optionsTable();
+  for (const o of OPTIONS) {
+    expect(o.description.length).toBeGreaterThan(10);
+    expect(table).toContain(`| \`[${o.section}]\` | \`${o.key}\` |`);
+  }
+});
+
+test("the README's option table is the one generated from the option table", async () => {
+  const { renderReadme } = await import("../../scripts/readme-options");
+  const readme = await Bun.file(`${import.meta.dir}/../../README.md`).text();
+  expect(renderReadme(readme)).toBe(readme);
+});

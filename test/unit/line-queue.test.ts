@@ -1,0 +1,49 @@
+import { expect, test } from "bun:test";
+import { LineQueue, type LineRecord } from "../../src/pipeline/line-queue";
+
+const rec = (n: number, bytes = 10): LineRecord => ({ topic: "t", value: new Uint8Array(bytes), source: null as never, end: n });
+
+test("room counts lines queued and lines in flight until they are settled", async () => {
+  const q = new LineQueue(5);
+  for (let i = 0; i < 5; i++) q.push(rec(i));
+  expect(q.room()).toBe(0);
+  const batch = q.take(3, 1 << 20);
+  expect(batch.map((r) => r.end)).toEqual([0, 1, 2]);
+  expect(q.room()).toBe(0); // taken is not yet acknowledged
+  let woke = false;
+  const waiting = q.whenRoom().then(() => (woke = true));
+  q.settle(3);
+  await waiting;
+  expect(woke).toBe(true);
+  expect(q.room()).toBe(3);
+});
+
+test("take respects the byte bound but always takes at least one line", () => {
+  const q = new LineQueue(100);
+  q.push(rec(0, 600));
+  q.push(rec(1, 600));
+  expect(q.take(10, 1000).length).toBe(1);
+  const q2 = new LineQueue(100);
+  q2.push(rec(0, 5000));
+  expect(q2.take(10, 1000).length).toBe(1);
+});
+
+test("order is kept across compaction", () => {
+  const q = new LineQueue(1_000_000);
+  for (let i = 0; i < 20_000; i++) q.push(rec(i));
+  const seen: number[] = [];
+  while (q.pending) {
+    const b = q.take(777, 1 << 30);
+    seen.push(...b.map((r) => r.end));
+    q.settle(b.length);
+  }
+  expect(seen).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+});
+
+test("whenItems resolves on the next push", async () => {
+  const q = new LineQueue(10);
+  const p = q.whenItems();
+  q.push(rec(1));
+  await p;
+  expect(q.pending).toBe(1);
+});

@@ -1,0 +1,137 @@
+// Scripted file scenarios against the Tailer, on real files in a temp folder.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { appendFileSync, closeSync, mkdtempSync, openSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { MAX_LINE_BYTES } from "../../src/tail/file-reader";
+import { Tailer } from "../../src/tail/tailer";
+import { Logger, setLogLevel } from "../../src/telemetry/logger";
+
+setLogLevel("error");
+let dir: string;
+let file: string;
+let clock = 0;
+const out: string[] = [];
+const offsets: number[] = [];
+const sink = (line: Uint8Array, _src: unknown, end: number) => {
+  out.push(new TextDecoder().decode(line));
+  offsets.push(end);
+};
+
+function tailer(from: "end" | "beginning" = "beginning", rotateWaitMs = 1000): Tailer {
+  return new Tailer(file, "t", { rotateWaitMs, startOffset: ({ size, firstSight }) => (firstSight && from === "end" ? size : 0) }, new Logger("test"));
+}
+const poll = (t: Tailer, room = 1_000_000) => t.poll((clock += 100), room, sink);
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "tailer-"));
+  file = path.join(dir, "app.log");
+  out.length = 0;
+  offsets.length = 0;
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+test("from end skips what the file held at start; from beginning reads it", () => {
+  writeFileSync(file, "old\n");
+  const t = tailer("end");
+  poll(t);
+  appendFileSync(file, "new\n");
+  poll(t);
+  expect(out).toEqual(["new"]);
+  t.stop();
+  out.length = 0;
+  const t2 = tailer("beginning");
+  poll(t2);
+  expect(out).toEqual(["old", "new"]);
+  t2.stop();
+});
+
+test("a partial line is held until its newline arrives; offsets fall on line ends", () => {
+  writeFileSync(file, "");
+  const t = tailer();
+  poll(t);
+  appendFileSync(file, "hel");
+  poll(t);
+  expect(out).toEqual([]);
+  appendFileSync(file, "lo\r\nwor");
+  poll(t);
+  appendFileSync(file, "ld\n");
+  poll(t);
+  expect(out).toEqual(["hello", "world"]);
+  expect(offsets).toEqual([7, 13]);
+  t.stop();
+});
+
+test("a file that appears after the entry started is read from its start, whatever `from` says", () => {
+  const t = tailer("end");
+  poll(t);
+  writeFileSync(file, "first\nsecond\n");
+  poll(t);
+  expect(out).toEqual(["first", "second"]);
+  t.stop();
+});
+
+test("rename rotation: the old file is drained, including lines written after the rename, before it is closed", () => {
+  writeFileSync(file, "");
+  const t = tailer("beginning", 250);
+  poll(t);
+  const fd = openSync(file, "a");
+  writeSync(fd, "a1\na2\n");
+  poll(t);
+  renameSync(file, file + ".1");
+  writeFileSync(file, "b1\n");
+  poll(t); // sees the new file; the old one is draining
+  writeSync(fd, "a3\n"); // the writer has not reopened yet
+  writeSync(fd, "a4-no-newline");
+  closeSync(fd);
+  expect(t.openFiles()).toBe(2);
+  for (let i = 0; i < 5; i++) poll(t);
+  expect(t.openFiles()).toBe(1);
+  expect(out.filter((l) => l.startsWith("a"))).toEqual(["a1", "a2", "a3", "a4-no-newline"]);
+  expect(out.filter((l) => l.startsWith("b"))).toEqual(["b1"]);
+  t.stop();
+});
+
+test("truncation (size below offset) restarts at 0", () => {
+  writeFileSync(file, "one\ntwo\n");
+  const t = tailer();
+  poll(t);
+  truncateSync(file, 0);
+  appendFileSync(file, "x\n");
+  poll(t);
+  expect(out).toEqual(["one", "two", "x"]);
+  t.stop();
+});
+
+test("a deleted file is read to its end, closed, and a recreated one followed from 0", () => {
+  writeFileSync(file, "");
+  const t = tailer("beginning", 200);
+  poll(t);
+  appendFileSync(file, "last words\n");
+  unlinkSync(file);
+  for (let i = 0; i < 4; i++) poll(t);
+  expect(out).toEqual(["last words"]);
+  expect(t.openFiles()).toBe(0);
+  writeFileSync(file, "reborn\n");
+  poll(t);
+  expect(out).toEqual(["last words", "reborn"]);
+  t.stop();
+});
+
+test("room limits the lines taken; the rest come on the next poll, in order", () => {
+  writeFileSync(file, Array.from({ length: 10 }, (_, i) => `l${i}\n`).join(""));
+  const t = tailer();
+  expect(poll(t, 4)).toEqual({ lines: 4, more: true });
+  expect(poll(t, 0).lines).toBe(0);
+  poll(t, 100);
+  expect(out).toEqual(Array.from({ length: 10 }, (_, i) => `l${i}`));
+  t.stop();
+});
+
+test("a line longer than the limit is cut into pieces, never held forever", () => {
+  writeFileSync(file, "x".repeat(MAX_LINE_BYTES + 10) + "\nshort\n");
+  const t = tailer();
+  for (let i = 0; i < 5; i++) poll(t);
+  expect(out.map((l) => l.length)).toEqual([MAX_LINE_BYTES, 10, 5]);
+  t.stop();
+});
