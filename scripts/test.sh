@@ -16,7 +16,10 @@ scripts/wine/setup.sh >&2
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/logagent-services.XXXXXX")
 rmdir "$RUN_DIR" # services.sh wants to create it
-stop_services() { scripts/services.sh stop "$RUN_DIR" >&2 || true; }
+stop_services() {
+  scripts/services.sh stop "$RUN_DIR" >&2 || true
+  scripts/wine/server.sh stop >&2 || true
+}
 trap stop_services EXIT
 scripts/services.sh start "$RUN_DIR" >/dev/null
 set -a
@@ -28,7 +31,7 @@ REPORT=$ROOT/.run/junit.xml
 mkdir -p "$ROOT/.run"
 rm -f "$REPORT"
 code=0
-"$BUN" test --reporter=junit --reporter-outfile="$REPORT" "$@" || code=$?
+"$BUN" test --timeout 120000 --reporter=junit --reporter-outfile="$REPORT" "$@" || code=$?
 stop_services
 trap - EXIT
 "$BUN" scripts/junit-summary.ts "$REPORT" "$code"

@@ -74,7 +74,7 @@ async function run(configPath: string): Promise<number> {
   const config = loadIni(configPath);
   setLogLevel(config.agent.logLevel);
   const agent = new Agent(config, detectHost(config.agent.ip), rootLogger);
-  agent.start();
+  await agent.start();
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -48,16 +48,40 @@ logagent_wine_resolve() {
   export WINESERVER
 }
 
-# Start a persistent wineserver for $WINEPREFIX.  If one is already running
-# for this prefix the new one notices (via the lock in its server dir) and
-# exits with status 2 at once, so this is cheap and safe to call every time.
-# (Debian's build keeps the server socket in a random /tmp/wine-XXXXXX dir,
-# so we do not try to find it ourselves.)
-# wineserver daemonises itself (fork + setsid, parent returns once the
-# socket is ready).  All of its fds go to /dev/null: a server that inherited
-# the caller's stdout/stderr pipe would keep `$(...)` or a test runner's pipes
-# open until it exits.
+# Start a persistent wineserver for $WINEPREFIX and boot the prefix's system
+# processes (services.exe, winedevice.exe, plugplay.exe, rpcss.exe, ...),
+# unless a server is already running for this prefix.
+#
+# Why the boot step: those system processes are started by the *first* wine
+# process and inherit its Unix stdout/stderr.  With a persistent server they
+# outlive that program, so if its stderr was a pipe (`$(...)`, Bun.spawn,
+# child_process with stdio "pipe") the reader never sees EOF and hangs until
+# the server is killed.  Starting them here with every fd on /dev/null makes
+# later runs safe to pipe.
+#
+# wineserver daemonises itself (fork + setsid; the parent returns once the
+# socket is ready) and exits with status 2 at once if a server already runs
+# for the prefix, so this is cheap to call every time.  A lock serialises
+# concurrent callers so nobody runs a program before the boot is done.  The
+# lock fd is closed for the children, otherwise the daemons would inherit it
+# and hold the lock forever.
 logagent_wineserver_start() {
-  mkdir -p "$WINEPREFIX"
-  "$WINESERVER" -p </dev/null >/dev/null 2>&1 || true
+  local state="$WINEPREFIX/logagent" rc=0 lock_fd
+  mkdir -p "$state"
+  exec {lock_fd}>"$state/server.lock"
+  if command -v flock >/dev/null 2>&1; then
+    flock "$lock_fd"
+  fi
+  "$WINESERVER" -p </dev/null >/dev/null 2>&1 {lock_fd}>&- || rc=$?
+  if [[ $rc == 0 ]]; then
+    # We started a fresh server: boot the prefix with no inheritable fds.
+    "$WINE" wineboot.exe </dev/null >/dev/null 2>&1 {lock_fd}>&- || true
+  fi
+  exec {lock_fd}>&-
+}
+
+# Stop the server for $WINEPREFIX (and with it every wine process using it).
+logagent_wineserver_stop() {
+  "$WINESERVER" -k </dev/null >/dev/null 2>&1 || true
+  timeout 30 "$WINESERVER" -w </dev/null >/dev/null 2>&1 || true
 }

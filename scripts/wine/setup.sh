@@ -8,7 +8,7 @@
 #   scripts/wine/run.sh /abs/path/logagent.exe --version
 #
 # Idempotent and non-interactive; safe with CI=true and no display.  A second
-# run only checks stamps (no wine process is started).
+# run only checks stamps (plus a no-op `wineserver -p` if the server is up).
 #
 # Steps:
 #   1. apt-get install wine wine64 mingw-w64   (only if wine or
@@ -17,15 +17,21 @@
 #      `wineboot -i`, Mono/Gecko dialogs suppressed, DISPLAY unset
 #   3. build bcryptprimitives.c into bcryptprimitives.dll (ProcessPrng shim,
 #      missing from Wine < 9) and install it into the prefix's system32
-#   4. smoke-test the shim under wine, write $WINEPREFIX/logagent/env.sh,
-#      print the export lines on stdout (and append to $GITHUB_ENV if set)
+#   4. start a persistent wineserver for the prefix with all daemon fds on
+#      /dev/null (see lib.sh for why); LOGAGENT_WINE_START_SERVER=0 stops it
+#      again at the end
+#   5. smoke-test the shim under wine (LoadLibrary + ProcessPrng)
+#   6. write $WINEPREFIX/logagent/env.sh, print the same export lines on
+#      stdout (and append KEY=VALUE lines to $GITHUB_ENV if that is set)
 #
 # Only the export lines go to stdout; progress goes to stderr, wine's own
 # chatter to $WINEPREFIX/logagent/*.log.
 #
-# Environment knobs: WINEPREFIX, WINE (loader path), WINESERVER,
+# Environment knobs: WINEPREFIX, WINE (loader path), WINESERVER, MINGW_CC,
 # LOGAGENT_WINE_FORCE=1 (re-run every step), LOGAGENT_WINE_NO_INSTALL=1
-# (never call apt-get; fail instead).
+# (never call apt-get; fail instead), LOGAGENT_WINE_START_SERVER=0,
+# LOGAGENT_WINE_APT_PACKAGES (default "wine wine64 mingw-w64"; a leaner,
+# untested choice is "wine64 gcc-mingw-w64-x86-64-win32").
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -52,12 +58,13 @@ if [[ -z "$WINE" ]] || ! command -v "$MINGW_CC" >/dev/null 2>&1; then
     command -v sudo >/dev/null 2>&1 || die "need root or sudo to apt-get install"
     sudo=(sudo -n)
   fi
-  log "installing wine wine64 mingw-w64 via apt-get (this takes a few minutes)"
+  read -r -a pkgs <<<"${LOGAGENT_WINE_APT_PACKAGES:-wine wine64 mingw-w64}"
+  log "installing ${pkgs[*]} via apt-get (~420 MB download, takes a few minutes)"
   export DEBIAN_FRONTEND=noninteractive
   # Wait for (instead of failing on) a concurrent apt/dpkg, e.g. unattended-upgrades.
   "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -q >&2
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get -o DPkg::Lock::Timeout=600 install -y -q wine wine64 mingw-w64 >&2
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q "${pkgs[@]}" >&2
   hash -r
   unset WINE WINELOADER WINESERVER
   logagent_wine_resolve
@@ -96,14 +103,14 @@ if [[ "$force" == 1 || ! -f "$WINEPREFIX/system.reg" || ! -d "$sys32" ||
     log "initialising new prefix (wineboot -i)"
     boot_flag=-i
   fi
-  # No `-p` here: the auto-started server exits a few seconds after the last
-  # wine process, and `wineserver -w` waits for that so the registry is
-  # flushed to disk before we stamp the prefix as done.
+  # wineboot returns once the prefix is populated; its auto-started server
+  # and services would linger ~5 s more.  Killing the server now flushes the
+  # registry to disk (same content as waiting) and saves that time.
   if ! "$WINE" wineboot.exe "$boot_flag" </dev/null >"$state/wineboot.log" 2>&1; then
     tail -n 30 "$state/wineboot.log" >&2 || true
     die "wineboot $boot_flag failed (log: $state/wineboot.log)"
   fi
-  timeout 300 "$WINESERVER" -w </dev/null >/dev/null 2>&1 || true
+  logagent_wineserver_stop
   [[ -f "$WINEPREFIX/system.reg" && -d "$sys32" ]] ||
     die "wineboot did not create $WINEPREFIX/system.reg / $sys32 (log: $state/wineboot.log)"
   printf '%s\n' "$want_prefix_stamp" >"$prefix_stamp"
@@ -145,7 +152,14 @@ else
 fi
 
 # --------------------------------------------------------------------------
-# 4a. smoke test: load the shim from system32 under wine and call ProcessPrng
+# 4. persistent server, booted with all fds on /dev/null (see lib.sh), so
+#    that even a plain `wine prog.exe` with piped stdout/stderr cannot leave
+#    wine's system processes holding the caller's pipes open.
+# --------------------------------------------------------------------------
+logagent_wineserver_start
+
+# --------------------------------------------------------------------------
+# 5. smoke test: load the shim from system32 under wine and call ProcessPrng
 # --------------------------------------------------------------------------
 smoke_stamp="$state/smoke.stamp"
 want_smoke_stamp="$want_prefix_stamp $want_dll_stamp"
@@ -170,12 +184,10 @@ int main(void) {
 }
 EOF
   "$MINGW_CC" -O2 -o "$tmp/prngtest.exe" "$tmp/prngtest.c" >&2
-  # Same rule as wineboot: no persistent server, wait until it is gone.
   set +e
   "$WINE" "$tmp/prngtest.exe" </dev/null >"$state/smoke.log" 2>&1
   rc=$?
   set -e
-  timeout 60 "$WINESERVER" -w </dev/null >/dev/null 2>&1 || true
   if [[ $rc != 0 ]] || ! grep -q 'ProcessPrng ok' "$state/smoke.log"; then
     cat "$state/smoke.log" >&2 || true
     die "smoke test failed (exit $rc, log: $state/smoke.log)"
@@ -186,7 +198,7 @@ else
 fi
 
 # --------------------------------------------------------------------------
-# 4b. environment for callers
+# 6. environment for callers
 # --------------------------------------------------------------------------
 # Single-quote for POSIX sh (works for `eval`, `.`, and `source`).
 q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
@@ -214,6 +226,11 @@ if [[ -n "${GITHUB_ENV:-}" ]]; then
     printf 'WINELOADER=%s\n' "$WINELOADER"
     printf 'WINESERVER=%s\n' "$WINESERVER"
   } >>"$GITHUB_ENV"
+fi
+if [[ "${LOGAGENT_WINE_START_SERVER:-1}" == 1 ]]; then
+  log "persistent wineserver running (stop: scripts/wine/server.sh stop)"
+else
+  logagent_wineserver_stop
 fi
 log "ready; env file: $env_file"
 printf '%s\n' "$env_lines"

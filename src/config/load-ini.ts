@@ -32,6 +32,9 @@ export interface AgentConfig {
     ip: string;
     pollIntervalMs: number;
     rotateWaitMs: number;
+    maxBufferBytes: number;
+    checkpointIntervalMs: number;
+    forgetAfterMs: number;
     shutdownTimeoutMs: number;
   };
   /** Entries from [collect.NAME] sections. */
@@ -199,6 +202,9 @@ export function parseIni(text: string, file: string): AgentConfig {
       ip: v("agent.ip"),
       pollIntervalMs: v("agent.poll_interval_ms"),
       rotateWaitMs: v("agent.rotate_wait_ms"),
+      maxBufferBytes: v("agent.max_buffer_bytes"),
+      checkpointIntervalMs: v("agent.checkpoint_interval_ms"),
+      forgetAfterMs: v<number>("agent.forget_after_s") * 1000,
       shutdownTimeoutMs: v("agent.shutdown_timeout_ms"),
     },
     collect: collect.entries,

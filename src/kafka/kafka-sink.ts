@@ -5,7 +5,7 @@
 // dropping by time is how peers lose data. Only after the acknowledgement are
 // the lines settled in the queue (freeing room for tailers) and reported as
 // delivered, which is what lets saved positions be delivery-gated.
-import { Kafka, logLevel as KafkaLogLevel, type Message, type Producer } from "kafkajs";
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Message, type Producer } from "kafkajs";
 import type { AgentConfig } from "../config/load-ini";
 import type { LineQueue, LineRecord } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
@@ -23,6 +23,8 @@ export class KafkaSink {
 
   constructor(
     private readonly config: AgentConfig["kafka"],
+    /** Sent in every message's `host` header. */
+    private readonly hostname: string,
     private readonly queue: LineQueue,
     private readonly log: Logger,
     private readonly onDelivered: DeliveredHandler,
@@ -33,12 +35,12 @@ export class KafkaSink {
       brokers: config.brokers,
       connectionTimeout: 3000,
       // kafkajs retries a request a few times itself; our loop retries forever on top of that.
-      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 3 },
+      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 2 },
       logLevel: KafkaLogLevel.WARN,
       // kafkajs's own messages are detail of what our sink reports in one sentence; keep them at debug.
       logCreator: () => ({ namespace, log }) => kafkaLog.debug(log.message, { namespace, broker: log.broker, error: log.error }),
     });
-    this.producer = kafka.producer({ allowAutoTopicCreation: true });
+    this.producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   start(): void {
@@ -71,24 +73,30 @@ export class KafkaSink {
       if (batch.length === 0) continue;
       const delivered = await this.sendUntilAcknowledged(batch);
       if (!delivered) break; // stopping; the lines stay unacknowledged and their positions do not advance
-      this.queue.settle(batch.length);
+      this.queue.settle(batch);
       this.onDelivered(batch);
     }
   }
 
   private async sendUntilAcknowledged(batch: LineRecord[]): Promise<boolean> {
-    let backoff = new Backoff(200, 30_000);
+    let backoff = new Backoff(200, 10_000);
     while (this.running) {
       try {
         if (!this.connected) {
           await this.producer.connect();
           this.connected = true;
         }
-        await this.producer.sendBatch({ topicMessages: groupByTopic(batch), acks: this.config.acks, timeout: 30_000 });
+        await this.producer.sendBatch({ topicMessages: toTopicMessages(batch, this.hostname), acks: this.config.acks, timeout: 30_000 });
         this.endOutage();
         return true;
       } catch (err) {
         this.beginOutage(err as Error, batch.length);
+        // Start the next try by connecting: while Kafka is away a connect fails cheaply, whereas a
+        // send would encode the whole batch again each time and fill memory with garbage.
+        if (this.connected) {
+          this.connected = false;
+          await this.producer.disconnect().catch(() => {});
+        }
         const delay = backoff.delayMs();
         backoff = backoff.next();
         await this.interruptibleSleep(delay);
@@ -116,7 +124,11 @@ export class KafkaSink {
     if (this.outageSince === null) return;
     const seconds = ((performance.now() - this.outageSince) / 1000).toFixed(1);
     this.outageSince = null;
-    this.log.info("Kafka accepts batches again.", { outage_s: seconds, waiting_lines: this.queue.pending + this.queue.unsettled });
+    this.log.info("Kafka accepts batches again.", {
+      outage_s: seconds,
+      waiting_lines: this.queue.pending + this.queue.unsettled,
+      waiting_bytes: this.queue.bytes,
+    });
   }
 
   private stopped(): Promise<void> {
@@ -130,12 +142,16 @@ export class KafkaSink {
   }
 }
 
-export function groupByTopic(batch: LineRecord[]): { topic: string; messages: Message[] }[] {
+/**
+ * One message per line, grouped by topic. Headers let a consumer drop duplicates and spot gaps:
+ * `host`, `path` (the collect entry's path) and `offset` (where the line starts in its file).
+ */
+export function toTopicMessages(batch: LineRecord[], hostname: string): { topic: string; messages: Message[] }[] {
   const byTopic = new Map<string, Message[]>();
   for (const r of batch) {
     let messages = byTopic.get(r.topic);
     if (!messages) byTopic.set(r.topic, (messages = []));
-    messages.push({ value: r.value as Buffer });
+    messages.push({ value: r.value as Buffer, headers: { host: hostname, path: r.source.path, offset: String(r.start) } });
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }

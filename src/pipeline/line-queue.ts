@@ -1,25 +1,42 @@
 // The bounded hand-over between tailers (producers) and the Kafka sink
-// (consumer). Its bound counts every line read and not yet acknowledged,
+// (consumer). Its bounds count every line read and not yet acknowledged,
 // including those in a request on the wire, so that memory stays bounded
 // while Kafka is away: tailers ask for `room()` and stop reading at zero.
-import type { FileReader } from "../tail/file-reader";
+import type { FileReader, Room } from "../tail/file-reader";
 
 export interface LineRecord {
   topic: string;
   value: Uint8Array;
-  /** The file the line came from, and the offset just after it, for delivery-gated positions. */
+  /** The file the line came from, and where the line starts and ends in it, for headers and delivery-gated positions. */
   source: FileReader;
+  start: number;
   end: number;
+  /** The source's truncation epoch when the line was read. */
+  epoch: number;
 }
+
+/**
+ * Memory a queued line costs beyond its bytes: the record and its byte view, the Kafka message and
+ * header objects, and the allocator's share. Measured on Bun 1.4.5 as resident memory per held line
+ * while Kafka was away (test/e2e/kafka-outage.test.ts): about 320 bytes; counted with a margin so
+ * that max_buffer_bytes bounds resident memory, not just the bytes of the lines.
+ */
+export const RECORD_OVERHEAD_BYTES = 384;
+/** A record's bytes on the wire beyond the line and its path header: varints, the host and offset headers. */
+export const WIRE_OVERHEAD_BYTES = 96;
 
 export class LineQueue {
   private items: LineRecord[] = [];
   private head = 0;
   private inFlight = 0;
+  private bytesHeld = 0;
   private itemWaiters: (() => void)[] = [];
   private roomWaiters: (() => void)[] = [];
 
-  constructor(readonly maxLines: number) {}
+  constructor(
+    readonly maxLines: number,
+    readonly maxBytes: number,
+  ) {}
 
   /** Lines waiting to be taken by the sink. */
   get pending(): number {
@@ -31,21 +48,39 @@ export class LineQueue {
     return this.inFlight;
   }
 
-  room(): number {
-    return Math.max(0, this.maxLines - this.pending - this.inFlight);
+  /** Bytes held by lines queued or in flight, with their overhead. */
+  get bytes(): number {
+    return this.bytesHeld;
   }
 
-  push(record: LineRecord): void {
+  room(): Room {
+    return { lines: Math.max(0, this.maxLines - this.pending - this.inFlight), bytes: Math.max(0, this.maxBytes - this.bytesHeld) };
+  }
+
+  full(): boolean {
+    const r = this.room();
+    return r.lines === 0 || r.bytes === 0;
+  }
+
+  /** Queues a line; returns the bytes it counts against the bound. */
+  push(record: LineRecord): number {
+    const cost = record.value.length + RECORD_OVERHEAD_BYTES;
     this.items.push(record);
+    this.bytesHeld += cost;
     if (this.itemWaiters.length) this.wake("itemWaiters");
+    return cost;
   }
 
-  /** Moves up to `maxMessages` lines and about `maxBytes` bytes (at least one line) to the in-flight set. */
+  /**
+   * Moves up to `maxMessages` lines and `maxBytes` bytes as Kafka will see them (at least one line)
+   * to the in-flight set. A request over the broker's message size limit is refused outright.
+   */
   take(maxMessages: number, maxBytes: number): LineRecord[] {
     let end = this.head;
     let bytes = 0;
     while (end < this.items.length && end - this.head < maxMessages) {
-      const size = this.items[end]!.value.length;
+      const r = this.items[end]!;
+      const size = r.value.length + r.source.path.length + WIRE_OVERHEAD_BYTES;
       if (end > this.head && bytes + size > maxBytes) break;
       bytes += size;
       end++;
@@ -61,10 +96,11 @@ export class LineQueue {
     return batch;
   }
 
-  /** The sink is done with `count` taken lines (acknowledged by Kafka, or given up at shutdown). */
-  settle(count: number): void {
-    this.inFlight -= count;
-    if (this.roomWaiters.length && this.room() > 0) this.wake("roomWaiters");
+  /** The sink is done with these taken lines (acknowledged by Kafka, or given up at shutdown). */
+  settle(batch: LineRecord[]): void {
+    this.inFlight -= batch.length;
+    for (const r of batch) this.bytesHeld -= r.value.length + RECORD_OVERHEAD_BYTES;
+    if (this.roomWaiters.length && !this.full()) this.wake("roomWaiters");
   }
 
   /** Resolves when there is at least one line to take. */
@@ -74,7 +110,7 @@ export class LineQueue {
 
   /** Resolves when a tailer may read again. */
   whenRoom(): Promise<void> {
-    return this.room() > 0 ? Promise.resolve() : new Promise((resolve) => this.roomWaiters.push(resolve));
+    return !this.full() ? Promise.resolve() : new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   private wake(which: "itemWaiters" | "roomWaiters"): void {

@@ -6,12 +6,13 @@ import type { CollectEntry, StartFrom } from "../discovery/collect-entry";
 import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import type { LineSink } from "./file-reader";
-import { Tailer } from "./tailer";
+import { Tailer, type PositionBook } from "./tailer";
 
 export interface FileServerOptions {
   pollIntervalMs: number;
   rotateWaitMs: number;
   from: StartFrom;
+  positions: PositionBook;
 }
 
 export class FileServer {
@@ -69,14 +70,10 @@ export class FileServer {
   }
 
   private createTailer(entry: CollectEntry): Tailer {
-    const from = entry.from ?? this.options.from;
     return new Tailer(
       entry.path,
       entry.topic,
-      {
-        rotateWaitMs: this.options.rotateWaitMs,
-        startOffset: ({ size, firstSight }) => (firstSight && from === "end" ? size : 0),
-      },
+      { rotateWaitMs: this.options.rotateWaitMs, from: entry.from ?? this.options.from, positions: this.options.positions },
       this.log.child("tail"),
     );
   }
@@ -93,12 +90,15 @@ export class FileServer {
     if (!this.running) return;
     const now = performance.now();
     let more = false;
+    const room = this.queue.room();
     for (const tailer of this.tailers.values()) {
-      const sink: LineSink = (value, source, end) => this.queue.push({ topic: tailer.topic, value, source, end });
-      const r = tailer.poll(now, this.queue.room(), sink);
-      more ||= r.more;
+      const sink: LineSink = (value, source, start, end) => {
+        room.bytes -= this.queue.push({ topic: tailer.topic, value, source, start, end, epoch: source.epoch });
+        room.lines--;
+      };
+      more ||= tailer.poll(now, room, sink).more;
     }
-    if (this.queue.room() === 0) {
+    if (this.queue.full()) {
       // Back-pressure: Kafka is slow or away. Sleep until the sink settles lines, not on a timer.
       this.waitingForRoom = true;
       this.queue.whenRoom().then(() => {

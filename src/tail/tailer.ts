@@ -5,18 +5,28 @@
 // new file (rename + create) or nothing (delete), the old file is not closed
 // at once. It keeps being read, before the new one, until it has not grown for
 // `rotateWaitMs`, because a writer may still append to the handle it holds.
-import { closeSync, fstatSync, openSync, statSync, type BigIntStats } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, statSync, type BigIntStats } from "node:fs";
+import path from "node:path";
+import type { SavedPosition } from "../checkpoint/saved-position";
+import type { StartFrom } from "../discovery/collect-entry";
 import type { Logger } from "../telemetry/logger";
-import { identityOf, sameFile } from "./file-identity";
-import { FileReader, type LineSink } from "./file-reader";
+import { identityOf, sameFile, type FileIdentity } from "./file-identity";
+import { FileReader, type LineSink, type Room } from "./file-reader";
+
+/** What the tailer needs from saved positions (the Checkpointer). */
+export interface PositionBook {
+  find(identity: FileIdentity): SavedPosition | undefined;
+  /** Saved positions of files last read under a path. */
+  under(path: string): SavedPosition[];
+  /** A reader was opened: save its position from now on. */
+  track(reader: FileReader): void;
+}
 
 export interface TailerOptions {
   rotateWaitMs: number;
-  /**
-   * Where to start in a file just opened. `firstSight` is true for the file found at the path when
-   * the entry started; files that appear later (after a rotation, or a missing file created) start at 0.
-   */
-  startOffset: (reader: { identity: FileReader["identity"]; size: number; firstSight: boolean }) => number;
+  /** Where a file found at the path when the entry starts is read from, if nothing was saved about the path. */
+  from: StartFrom;
+  positions: PositionBook;
 }
 
 interface Draining {
@@ -45,36 +55,36 @@ export class Tailer {
     private readonly log: Logger,
   ) {}
 
-  /** Reads what is new, at most `room` lines. `now` is a monotonic clock in ms. */
-  poll(now: number, room: number, sink: LineSink): PollResult {
+  /** Reads what is new, as much as `room` allows. `now` is a monotonic clock in ms. */
+  poll(now: number, room: Room, sink: LineSink): PollResult {
     if (this.stopped) return { lines: 0, more: false };
     let lines = 0;
     let more = false;
+    const stats = this.statPath();
+    if (this.firstPoll) this.resumeRotatedWhileDown(stats, now);
 
     // Older files first: their lines were written before the new file's.
     for (const d of [...this.draining]) {
-      const r = this.safeRead(d.reader, room - lines, sink);
+      const r = this.safeRead(d.reader, room, sink);
       lines += r.lines;
       more ||= r.more;
-      const size = r.size ?? d.lastSize;
-      if (size !== d.lastSize || r.lines > 0) {
-        d.lastSize = size;
+      if (r.size !== d.lastSize || r.lines > 0) {
+        d.lastSize = r.size;
         d.lastGrowthAt = now;
-      } else if (!r.more && now - d.lastGrowthAt >= this.options.rotateWaitMs && room - lines > 0) {
+      } else if (!r.more && now - d.lastGrowthAt >= this.options.rotateWaitMs && room.lines > 0) {
         lines += d.reader.flushPartial(sink);
         d.reader.close();
         this.draining = this.draining.filter((x) => x !== d);
-        this.log.info("Closed rotated file after reading it to the end.", { path: this.path, was: d.reader.openedAs });
+        this.log.info("Closed rotated file after reading it to the end.", { path: this.path, offset: d.reader.offset });
       }
     }
 
-    const stats = this.statPath();
     if (this.current && (!stats || !sameFile(identityOf(stats), this.current.identity))) {
       this.log.info(stats ? "File was rotated; finishing the old file before following the new one." : "File was removed or renamed; finishing what is left of it.", { path: this.path });
       this.draining.push({ reader: this.current, lastGrowthAt: now, lastSize: -1 });
       this.current = null;
     }
-    if (!this.current && stats) this.open();
+    if (!this.current && stats) this.current = this.open(this.path, this.firstPoll);
     else if (!stats && !this.current && !this.missingLogged) {
       this.missingLogged = true;
       this.log.info("File does not exist yet; waiting for it to appear.", { path: this.path });
@@ -82,7 +92,7 @@ export class Tailer {
     this.firstPoll = false;
 
     if (this.current) {
-      const r = this.safeRead(this.current, room - lines, sink);
+      const r = this.safeRead(this.current, room, sink);
       lines += r.lines;
       more ||= r.more;
     }
@@ -103,6 +113,95 @@ export class Tailer {
     return (this.current ? 1 : 0) + this.draining.length;
   }
 
+  /**
+   * A file read under this path before a restart, but no longer at the path (rotated while the agent
+   * was down), still has unsent lines after its saved position. Look for it by identity beside the
+   * path (app.log.1, app-2026-11-25.log, ...) and drain it before the file now at the path.
+   */
+  private resumeRotatedWhileDown(stats: BigIntStats | null, now: number): void {
+    const lost = this.options.positions
+      .under(this.path)
+      .filter((p) => !stats || !sameFile(p.identity, identityOf(stats)));
+    if (lost.length === 0) return;
+    const dir = path.dirname(this.path);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const candidate = path.join(dir, name);
+      let s: BigIntStats;
+      try {
+        s = statSync(candidate, { bigint: true });
+      } catch {
+        continue;
+      }
+      if (!s.isFile() || !lost.some((p) => sameFile(p.identity, identityOf(s)))) continue;
+      const reader = this.open(candidate, false, true);
+      if (!reader) continue;
+      if (reader.offset >= reader.size()) {
+        reader.close(); // read to its end before; its position stays saved until it is forgotten
+        continue;
+      }
+      this.log.info("Found a file rotated while the agent was down; sending what was left of it first.", { path: this.path, file: candidate, offset: reader.offset });
+      this.draining.push({ reader, lastGrowthAt: now, lastSize: -1 });
+    }
+  }
+
+  /**
+   * Opens `file` and decides where to start: at its saved position if this very file (identity and
+   * fingerprint) was read before; by the `from` policy if it is found at the path when the entry
+   * starts and nothing was ever read under this path; otherwise (a new file after a rotation, a
+   * file that appeared later, a reused inode) at 0.
+   */
+  private open(file: string, firstSight: boolean, onlyIfSaved = false): FileReader | null {
+    let fd: number;
+    let stats: BigIntStats;
+    try {
+      fd = openSync(file, "r");
+    } catch (err) {
+      this.log.error("Cannot open file; will retry on the next poll.", { path: file, error: err });
+      return null;
+    }
+    try {
+      stats = fstatSync(fd, { bigint: true });
+    } catch (err) {
+      closeSync(fd);
+      this.log.error("Cannot stat opened file; will retry.", { path: file, error: err });
+      return null;
+    }
+    // Identity comes from the open handle, not an earlier path stat: if the path was switched in
+    // between, the next poll sees that the path names another file and drains this one.
+    const identity = identityOf(stats);
+    const size = Number(stats.size);
+    const reader = new FileReader(fd, identity, this.path, 0);
+    const saved = this.options.positions.find(identity);
+    let offset = 0;
+    let because = "new file";
+    if (saved && reader.startsWith(saved.fingerprint)) {
+      offset = saved.offset <= size ? saved.offset : 0;
+      because = saved.offset <= size ? "saved position" : "saved position is past the end (truncated while down)";
+    } else if (saved) {
+      because = "inode reused by a different file";
+    } else if (firstSight && this.options.positions.under(this.path).length === 0) {
+      offset = this.options.from === "end" ? size : 0;
+      because = `from = ${this.options.from}`;
+    }
+    if (onlyIfSaved && because !== "saved position") {
+      reader.close(); // the same inode now holds another file: not ours to drain
+      return null;
+    }
+    reader.seek(offset);
+    this.options.positions.track(reader);
+    if (file === this.path) {
+      this.missingLogged = false;
+      this.log.info("Following file.", { path: this.path, topic: this.topic, offset, size, because });
+    }
+    return reader;
+  }
+
   private statPath(): BigIntStats | null {
     try {
       return statSync(this.path, { bigint: true });
@@ -113,40 +212,14 @@ export class Tailer {
     }
   }
 
-  private open(): void {
-    let fd: number;
-    let stats: BigIntStats;
-    try {
-      fd = openSync(this.path, "r");
-    } catch (err) {
-      this.log.error("Cannot open file; will retry on the next poll.", { path: this.path, error: err });
-      return;
-    }
-    try {
-      stats = fstatSync(fd, { bigint: true });
-    } catch (err) {
-      closeSync(fd);
-      this.log.error("Cannot stat opened file; will retry.", { path: this.path, error: err });
-      return;
-    }
-    // Identity comes from the open handle, not the earlier path stat: if the path was switched in
-    // between, the next poll sees that the path names another file and drains this one.
-    const identity = identityOf(stats);
-    const size = Number(stats.size);
-    const offset = Math.min(this.options.startOffset({ identity, size, firstSight: this.firstPoll }), size);
-    this.current = new FileReader(fd, identity, this.path, offset);
-    this.missingLogged = false;
-    this.log.info("Following file.", { path: this.path, topic: this.topic, offset, size });
-  }
-
-  private safeRead(reader: FileReader, room: number, sink: LineSink): PollResult & { size?: number } {
+  private safeRead(reader: FileReader, room: Room, sink: LineSink): PollResult & { size: number } {
     try {
       const r = reader.read(room, sink);
       if (r.truncated) this.log.warn("File was truncated; reading it again from the start.", { path: this.path });
       return r;
     } catch (err) {
       this.log.error("Cannot read file; will retry.", { path: this.path, error: err });
-      return { lines: 0, more: false };
+      return { lines: 0, more: false, size: -1 };
     }
   }
 }

@@ -52,10 +52,24 @@ test("lines appended to three files arrive in Kafka exactly once, in order per f
   expect(b).toEqual(numbered("f2", 0, N));
 });
 
+test("every message carries host, path and byte-offset headers, so consumers can drop duplicates and spot gaps", () => {
+  const messages = reader.received.get(topicB)!.slice(0, 3);
+  const oldLine = "old line written before the agent started\n";
+  expect(messages.map((m) => m.headers)).toEqual(
+    ["f2-0", "f2-1", "f2-2"].map((_, i) => ({
+      host: expect.any(String),
+      path: files[2]!,
+      // from = end: the first shipped line starts right after the line that was already there
+      offset: String(oldLine.length + ["f2-0\n", "f2-1\n"].slice(0, i).join("").length),
+    })),
+  );
+  expect(messages[0]!.headers.host!.length).toBeGreaterThan(0);
+});
+
 test("SIGTERM stops the agent with exit code 0 after lines in flight are acknowledged", async () => {
   appendNumbered(files[2]!, "last", 0, 100);
   await Bun.sleep(300);
   expect(await agent.stop("SIGTERM")).toBe(0);
-  expect(agent.log).toContain("Stopped; every line read was acknowledged by Kafka.");
+  expect(agent.log).toContain("Stopped; every line read was acknowledged by Kafka");
   expect(await reader.waitFor(topicB, 5100)).toEqual([...numbered("f2", 0, 5000), ...numbered("last", 0, 100)]);
 });

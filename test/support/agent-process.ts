@@ -1,6 +1,6 @@
 // Drives the release binary the way a user does: copied alone into an empty
 // folder (no node_modules there or in any parent), configured by a conf.ini.
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Subprocess } from "bun";
@@ -48,6 +48,16 @@ export class AgentProcess {
     return this.proc.pid;
   }
 
+  get running(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** Resident memory in bytes (Linux /proc). */
+  rss(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  }
+
   /** Everything the agent has logged so far. */
   get log(): string {
     return this.output;
@@ -58,7 +68,7 @@ export class AgentProcess {
     while (Date.now() < deadline) {
       const m = pattern.exec(this.output.slice(from));
       if (m) return m[0];
-      if (this.proc.exitCode !== null) break;
+      if (!this.running) break;
       await Bun.sleep(50);
     }
     throw new Error(`agent did not log ${pattern} within ${timeoutMs} ms; its log:\n${this.output}`);
@@ -78,7 +88,7 @@ export class AgentProcess {
 
   /** Sends `signal` and returns the exit code. */
   async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 20_000): Promise<number> {
-    if (this.proc.exitCode === null) this.proc.kill(signal);
+    if (this.running) this.proc.kill(signal);
     const code = await Promise.race([this.exited, Bun.sleep(timeoutMs).then(() => null)]);
     if (code === null) {
       this.proc.kill("SIGKILL");

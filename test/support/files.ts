@@ -1,13 +1,16 @@
 // Writers that behave like applications writing logs.
 import { appendFileSync } from "node:fs";
 
-/** Appends lines `${prefix}-${i}` for i in [from, to), in chunks, as an application's log would grow. */
-export function appendNumbered(file: string, prefix: string, from: number, to: number): void {
+/**
+ * Appends lines `${prefix}-${i}${tail}` for i in [from, to), in chunks, as an application's log would grow.
+ * `tail` (starting with a space) pads lines to a realistic length; support/scenario.ts ignores it.
+ */
+export function appendNumbered(file: string, prefix: string, from: number, to: number, tail = ""): void {
   const CHUNK = 1000;
   for (let i = from; i < to; i += CHUNK) {
     const end = Math.min(to, i + CHUNK);
     let text = "";
-    for (let j = i; j < end; j++) text += `${prefix}-${j}\n`;
+    for (let j = i; j < end; j++) text += `${prefix}-${j}${tail}\n`;
     appendFileSync(file, text);
   }
 }

@@ -6,6 +6,7 @@ export interface Received {
   value: string;
   partition: number;
   offset: string;
+  headers: Record<string, string>;
 }
 
 function client(): Kafka {
@@ -38,7 +39,8 @@ export class TopicReader {
     consumer.on(consumer.events.GROUP_JOIN, () => ready());
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        reader.received.get(topic)!.push({ value: message.value?.toString("utf8") ?? "", partition, offset: message.offset });
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        reader.received.get(topic)!.push({ value: message.value?.toString("utf8") ?? "", partition, offset: message.offset, headers });
       },
     });
     await joined;

@@ -1,47 +1,60 @@
 import { expect, test } from "bun:test";
-import { LineQueue, type LineRecord } from "../../src/pipeline/line-queue";
+import { LineQueue, RECORD_OVERHEAD_BYTES, type LineRecord } from "../../src/pipeline/line-queue";
 
-const rec = (n: number, bytes = 10): LineRecord => ({ topic: "t", value: new Uint8Array(bytes), source: null as never, end: n });
+const rec = (n: number, bytes = 10): LineRecord => ({ topic: "t", value: new Uint8Array(bytes), source: { path: "/a" } as never, start: 0, end: n, epoch: 0 });
 
 test("room counts lines queued and lines in flight until they are settled", async () => {
-  const q = new LineQueue(5);
+  const q = new LineQueue(5, 1 << 20);
   for (let i = 0; i < 5; i++) q.push(rec(i));
-  expect(q.room()).toBe(0);
+  expect(q.room().lines).toBe(0);
+  expect(q.full()).toBe(true);
   const batch = q.take(3, 1 << 20);
   expect(batch.map((r) => r.end)).toEqual([0, 1, 2]);
-  expect(q.room()).toBe(0); // taken is not yet acknowledged
+  expect(q.room().lines).toBe(0); // taken is not yet acknowledged
   let woke = false;
   const waiting = q.whenRoom().then(() => (woke = true));
-  q.settle(3);
+  q.settle(batch);
   await waiting;
   expect(woke).toBe(true);
-  expect(q.room()).toBe(3);
+  expect(q.room().lines).toBe(3);
+});
+
+test("the byte bound counts each line's bytes plus its overhead, queued or in flight", () => {
+  const q = new LineQueue(1000, 3 * (100 + RECORD_OVERHEAD_BYTES));
+  q.push(rec(0, 100));
+  q.push(rec(1, 100));
+  expect(q.room().bytes).toBe(100 + RECORD_OVERHEAD_BYTES);
+  const batch = q.take(10, 1 << 20);
+  q.push(rec(2, 100));
+  expect(q.full()).toBe(true);
+  q.settle(batch);
+  expect(q.bytes).toBe(100 + RECORD_OVERHEAD_BYTES);
 });
 
 test("take respects the byte bound but always takes at least one line", () => {
-  const q = new LineQueue(100);
+  const q = new LineQueue(100, 1 << 20);
   q.push(rec(0, 600));
   q.push(rec(1, 600));
   expect(q.take(10, 1000).length).toBe(1);
-  const q2 = new LineQueue(100);
+  const q2 = new LineQueue(100, 1 << 20);
   q2.push(rec(0, 5000));
   expect(q2.take(10, 1000).length).toBe(1);
 });
 
 test("order is kept across compaction", () => {
-  const q = new LineQueue(1_000_000);
+  const q = new LineQueue(1_000_000, 1 << 30);
   for (let i = 0; i < 20_000; i++) q.push(rec(i));
   const seen: number[] = [];
   while (q.pending) {
     const b = q.take(777, 1 << 30);
     seen.push(...b.map((r) => r.end));
-    q.settle(b.length);
+    q.settle(b);
   }
   expect(seen).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
 });
 
 test("whenItems resolves on the next push", async () => {
-  const q = new LineQueue(10);
+  const q = new LineQueue(10, 1 << 20);
   const p = q.whenItems();
   q.push(rec(1));
   await p;

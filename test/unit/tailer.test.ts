@@ -1,10 +1,12 @@
 // Scripted file scenarios against the Tailer, on real files in a temp folder.
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { appendFileSync, closeSync, mkdtempSync, openSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { MAX_LINE_BYTES } from "../../src/tail/file-reader";
-import { Tailer } from "../../src/tail/tailer";
+import type { SavedPosition } from "../../src/checkpoint/saved-position";
+import { sameFile, type FileIdentity } from "../../src/tail/file-identity";
+import { MAX_LINE_BYTES, type FileReader } from "../../src/tail/file-reader";
+import { Tailer, type PositionBook } from "../../src/tail/tailer";
 import { Logger, setLogLevel } from "../../src/telemetry/logger";
 
 setLogLevel("error");
@@ -13,21 +15,39 @@ let file: string;
 let clock = 0;
 const out: string[] = [];
 const offsets: number[] = [];
-const sink = (line: Uint8Array, _src: unknown, end: number) => {
+let room = { lines: 0, bytes: 0 };
+const sink = (line: Uint8Array, _src: unknown, _start: number, end: number) => {
   out.push(new TextDecoder().decode(line));
   offsets.push(end);
+  room.lines--;
+  room.bytes -= line.length;
 };
 
-function tailer(from: "end" | "beginning" = "beginning", rotateWaitMs = 1000): Tailer {
-  return new Tailer(file, "t", { rotateWaitMs, startOffset: ({ size, firstSight }) => (firstSight && from === "end" ? size : 0) }, new Logger("test"));
+/** Positions kept in memory, as the Checkpointer keeps them between saves. */
+class MemoryBook implements PositionBook {
+  readers: FileReader[] = [];
+  saved: SavedPosition[] = [];
+  find = (id: FileIdentity) => this.saved.find((p) => sameFile(p.identity, id));
+  under = (p: string) => this.saved.filter((s) => s.path === p);
+  track = (r: FileReader) => void this.readers.push(r);
+  /** What a checkpoint would hold now. */
+  snapshot(): SavedPosition[] {
+    return this.readers.map((r) => ({ identity: r.identity, fingerprint: r.refreshFingerprint(), offset: r.offset, path: r.path, seenAt: 0 }));
+  }
 }
-const poll = (t: Tailer, room = 1_000_000) => t.poll((clock += 100), room, sink);
+let book: MemoryBook;
+
+function tailer(from: "end" | "beginning" = "beginning", rotateWaitMs = 1000): Tailer {
+  return new Tailer(file, "t", { rotateWaitMs, from, positions: book }, new Logger("test"));
+}
+const poll = (t: Tailer, lines = 1_000_000) => t.poll((clock += 100), (room = { lines, bytes: 1 << 30 }), sink);
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "tailer-"));
   file = path.join(dir, "app.log");
   out.length = 0;
   offsets.length = 0;
+  book = new MemoryBook();
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -134,4 +154,70 @@ test("a line longer than the limit is cut into pieces, never held forever", () =
   for (let i = 0; i < 5; i++) poll(t);
   expect(out.map((l) => l.length)).toEqual([MAX_LINE_BYTES, 10, 5]);
   t.stop();
+});
+
+describe("resuming from saved positions", () => {
+  test("a known file resumes at its saved offset, whatever `from` says", () => {
+    writeFileSync(file, "a\nb\n");
+    const t = tailer("beginning");
+    poll(t, 1);
+    t.stop();
+    book.saved = book.snapshot(); // offset after "a"
+    book.readers = [];
+    out.length = 0;
+    appendFileSync(file, "c\n");
+    const t2 = tailer("end");
+    poll(t2);
+    expect(out).toEqual(["b", "c"]);
+    t2.stop();
+  });
+
+  test("an inode reused by a file with other first bytes is a new file, read from 0 (elastic/beats#1341)", () => {
+    writeFileSync(file, "first file\n");
+    const t = tailer();
+    poll(t);
+    t.stop();
+    book.saved = book.snapshot();
+    // Same identity, other content: forge it by rewriting the file in place.
+    writeFileSync(file, "other file, longer than the first\n");
+    out.length = 0;
+    const t2 = tailer("end");
+    poll(t2);
+    expect(out).toEqual(["other file, longer than the first"]);
+    t2.stop();
+  });
+
+  test("a file rotated while the agent was down is drained from its saved offset before the new file", () => {
+    writeFileSync(file, "old-1\n");
+    const t = tailer();
+    poll(t);
+    t.stop();
+    book.saved = book.snapshot();
+    book.readers = [];
+    // While down: more lines, a rename rotation, and lines in the new file.
+    appendFileSync(file, "old-2\nold-3\n");
+    renameSync(file, file + ".1");
+    writeFileSync(file, "new-1\n");
+    out.length = 0;
+    const t2 = tailer("end", 100);
+    poll(t2);
+    poll(t2);
+    expect(out).toEqual(["old-2", "old-3", "new-1"]);
+    t2.stop();
+  });
+
+  test("`from = end` applies only to a path never read before: a new file under a known path starts at 0", () => {
+    writeFileSync(file, "x\n");
+    const t = tailer();
+    poll(t);
+    t.stop();
+    book.saved = book.snapshot();
+    unlinkSync(file);
+    writeFileSync(file, "written while down\n");
+    out.length = 0;
+    const t2 = tailer("end");
+    poll(t2);
+    expect(out).toEqual(["written while down"]);
+    t2.stop();
+  });
 });

@@ -1,0 +1,123 @@
+// Keeps the saved position of every file and writes them to the store on an
+// interval and at shutdown, never in the per-line path.
+//
+// A position is the reader's `acked` offset: it only moves when Kafka has
+// acknowledged every line before it. So after any crash the agent re-reads
+// at most what was in flight, and never skips a line.
+import type { FileReader } from "../tail/file-reader";
+import { identityKey, type FileIdentity } from "../tail/file-identity";
+import type { Logger } from "../telemetry/logger";
+import type { PositionStore, SavedPosition } from "./saved-position";
+
+export interface CheckpointerOptions {
+  intervalMs: number;
+  /** A file not seen open for this long is forgotten. */
+  forgetAfterMs: number;
+}
+
+export class Checkpointer {
+  private known = new Map<string, SavedPosition>();
+  /** Readers whose positions are still moving: open, or closed with lines not yet acknowledged. */
+  private live = new Map<string, FileReader>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private lastWritten = "";
+  private writing: Promise<void> = Promise.resolve();
+  private failing = false;
+  private flushSoon = false;
+
+  constructor(
+    private readonly store: PositionStore,
+    private readonly options: CheckpointerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async load(): Promise<void> {
+    for (const p of await this.store.load()) this.known.set(identityKey(p.identity), p);
+    this.log.info("Loaded saved positions.", { store: this.store.description, files: this.known.size });
+  }
+
+  find(identity: FileIdentity): SavedPosition | undefined {
+    return this.known.get(identityKey(identity));
+  }
+
+  /** Saved positions of files last read under `path`. */
+  under(path: string): SavedPosition[] {
+    return [...this.known.values()].filter((p) => p.path === path);
+  }
+
+  /**
+   * Starts saving the position of a newly opened reader, and saves soon rather than at the next
+   * interval: if this file is rotated away while the agent is down, the saved identity is the only
+   * way to find it again.
+   */
+  track(reader: FileReader): void {
+    const key = identityKey(reader.identity);
+    this.live.set(key, reader);
+    this.known.set(key, this.positionOf(reader, Date.now()));
+    if (!this.flushSoon) {
+      this.flushSoon = true;
+      setImmediate(() => {
+        this.flushSoon = false;
+        void this.flush();
+      });
+    }
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.options.intervalMs);
+  }
+
+  /** Writes the final positions; called after the Kafka side has stopped. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  /** Brings every position up to date and writes them if anything changed. Writes never overlap. */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(() => this.write());
+    return this.writing;
+  }
+
+  private async write(): Promise<void> {
+    const now = Date.now();
+    for (const [key, reader] of this.live) {
+      this.known.set(key, this.positionOf(reader, now));
+      if (reader.closed && reader.acked >= reader.offset) this.live.delete(key);
+    }
+    for (const [key, p] of this.known) {
+      if (!this.live.has(key) && now - p.seenAt > this.options.forgetAfterMs) this.known.delete(key);
+    }
+    const positions = [...this.known.values()];
+    // seenAt changes on every pass; compare it by the hour so that an idle agent writes rarely, yet
+    // the saved seenAt of an idle open file stays recent enough not to be forgotten.
+    const hour = Math.floor(now / 3_600_000);
+    const signature = JSON.stringify([hour, positions.map((p) => [identityKey(p.identity), p.offset, p.fingerprint.hash, p.path])]);
+    if (signature === this.lastWritten) return;
+    try {
+      await this.store.save(positions);
+      this.lastWritten = signature;
+      if (this.failing) this.log.info("Positions are saved again.", { store: this.store.description });
+      this.failing = false;
+    } catch (err) {
+      if (!this.failing) {
+        this.log.error("Cannot save positions; after a restart, lines acknowledged since the last save would be sent again.", {
+          store: this.store.description,
+          error: err,
+        });
+      }
+      this.failing = true;
+    }
+  }
+
+  private positionOf(reader: FileReader, now: number): SavedPosition {
+    return {
+      identity: reader.identity,
+      fingerprint: reader.refreshFingerprint(),
+      offset: reader.acked,
+      path: reader.path,
+      seenAt: now,
+    };
+  }
+}

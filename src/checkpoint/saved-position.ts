@@ -1,0 +1,25 @@
+import type { FileIdentity, Fingerprint } from "../tail/file-identity";
+
+/** What is remembered about one file: where its next unacknowledged line starts. */
+export interface SavedPosition {
+  identity: FileIdentity;
+  fingerprint: Fingerprint;
+  /** Every line before this byte offset has been acknowledged by Kafka. */
+  offset: number;
+  /** The collect entry's path the file was read under (after a rotation the file's own name differs). */
+  path: string;
+  /** When the file was last seen open, in ms since the epoch; old entries are forgotten. */
+  seenAt: number;
+}
+
+/**
+ * Where positions are kept. The file store is the default; an exactly-once mode
+ * can keep them in Kafka instead, committed with the records.
+ */
+export interface PositionStore {
+  /** Names the store in log lines, e.g. its file. */
+  readonly description: string;
+  /** The saved positions; unreadable or corrupt content gives a warning and an empty list, never an error. */
+  load(): Promise<SavedPosition[]>;
+  save(positions: SavedPosition[]): Promise<void>;
+}

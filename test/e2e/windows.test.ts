@@ -1,0 +1,75 @@
+// Test 5 of issue 2: the windows-x64 build, under Debian's Wine (with the
+// ProcessPrng shim that scripts/wine/setup.sh installs), answers --version and
+// `check -c`, and ships lines from etcd's list to Kafka. Paths are absolute:
+// Wine fails some relative file operations.
+import { afterAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { iniFor, sandbox } from "../support/agent-process";
+import { ROOT, services, unique } from "../support/env";
+import { etcdClient, putList } from "../support/etcd";
+import { appendNumbered, numbered } from "../support/files";
+import { TopicReader, createTopics } from "../support/kafka";
+
+const WINE_RUN = path.join(ROOT, "scripts/wine/run.sh");
+const box = sandbox("windows-x64");
+const conf = path.join(box.dir, "conf.ini");
+const etcd = etcdClient();
+
+function wine(args: string[]) {
+  const r = Bun.spawnSync([WINE_RUN, box.bin, ...args], { cwd: box.dir, stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+afterAll(() => etcd.close());
+
+test("logagent.exe --version under Wine", () => {
+  const r = wine(["--version"]);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  expect(r.stdout.trim()).toMatch(/^logagent \d+\.\d+\.\d+$/);
+});
+
+test("logagent.exe check -c on a sample config: valid, and lists what it would collect from etcd", async () => {
+  const key = `/logagent/${unique("win")}/collect_config`;
+  await putList(etcd, key, [{ path: "C:\\logs\\app.log", topic: "win_app" }]);
+  writeFileSync(conf, iniFor({ kafka: services.kafka, etcd: services.etcd, key }));
+  const r = wine(["check", "-c", conf]);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain("is valid");
+  expect(r.stdout).toContain("C:\\logs\\app.log -> topic win_app");
+});
+
+test("logagent.exe check -c on a bad config exits 2 naming the line and key", () => {
+  writeFileSync(conf, "[kafka]\naddress = 127.0.0.1:1\nacks = 3\n");
+  const r = wine(["check", "-c", conf]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(':3: [kafka] acks = "3": must be one of 0, 1, all');
+});
+
+test("logagent.exe under Wine ships appended lines from the etcd list to Kafka", async () => {
+  const topic = unique("win");
+  const key = `/logagent/${unique("win")}/collect_config`;
+  const log = path.join(box.dir, "app.log");
+  writeFileSync(log, "");
+  await createTopics([topic]);
+  const reader = await TopicReader.start([topic]);
+  await putList(etcd, key, [{ path: log, topic }]);
+  writeFileSync(conf, iniFor({ kafka: services.kafka, etcd: services.etcd, key }));
+  const proc = Bun.spawn([WINE_RUN, box.bin, "-c", conf], { cwd: box.dir, stdout: "ignore", stderr: "pipe" });
+  let output = "";
+  void (async () => {
+    for await (const chunk of proc.stderr) output += new TextDecoder().decode(chunk);
+  })();
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!output.includes("Following file") && Date.now() < deadline) await Bun.sleep(100);
+    expect(output).toContain("Following file");
+    appendNumbered(log, "win", 0, 500);
+    expect(await reader.waitFor(topic, 500, 30_000)).toEqual(numbered("win", 0, 500));
+  } finally {
+    proc.kill("SIGKILL");
+    await proc.exited;
+    await reader.stop();
+  }
+}, 90_000);
