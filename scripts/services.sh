@@ -7,8 +7,17 @@
 #   scripts/services.sh start-kafka RUN_DIR  restart the broker, wait until ready
 #
 # Env: ETCD_PORT (23790) ETCD_PEER_PORT (23800) KAFKA_PORT (29092)
-#      KAFKA_CONTROLLER_PORT (29093) KAFKA_VERSION LOGAGENT_CACHE KEEP_LOGS
+#      KAFKA_CONTROLLER_PORT (29093) KAFKA_SASL_PORT (29094) KAFKA_SSL_PORT (29095)
+#      KAFKA_VERSION LOGAGENT_CACHE KEEP_LOGS
 # Callers read RUN_DIR/services.env (ETCD_ENDPOINTS, KAFKA_BROKERS, ...).
+#
+# Kafka client listeners, all on 127.0.0.1 (controller/inter-broker stay PLAINTEXT):
+#   KAFKA_PORT       PLAINTEXT
+#   KAFKA_SASL_PORT  SASL_PLAINTEXT: PLAIN logagent/plain-secret,
+#                    SCRAM-SHA-256 scram256/scram-secret-256, SCRAM-SHA-512 scram512/scram-secret-512
+#   KAFKA_SSL_PORT   SSL with a per-run test CA (RUN_DIR/tls); client certs are requested,
+#                    not required. Server cert: CN/DNS localhost + IP 127.0.0.1.
+# No authorizer: any authenticated client may produce/consume.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +27,12 @@ ETCD_PORT=${ETCD_PORT:-23790}
 ETCD_PEER_PORT=${ETCD_PEER_PORT:-23800}
 KAFKA_PORT=${KAFKA_PORT:-29092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-29093}
+KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-29094}
+KAFKA_SSL_PORT=${KAFKA_SSL_PORT:-29095}
+# Test-only credentials (also written to services.env for the tests).
+SASL_PLAIN_USER=logagent SASL_PLAIN_PASSWORD=plain-secret
+SCRAM256_USER=scram256 SCRAM256_PASSWORD=scram-secret-256
+SCRAM512_USER=scram512 SCRAM512_PASSWORD=scram-secret-512
 KAFKA_LIBS=${LOGAGENT_CACHE:-$HOME/.cache/logagent}/kafka-$KAFKA_VERSION/libs
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-90}
 MARKER=.logagent-services   # only dirs holding this file are ever wiped
@@ -59,6 +74,15 @@ ensure_kafka_jars() {
 
 # ---------------------------------------------------------------- helpers
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+kafka_ports_free() { # port...
+  local port
+  for port in "$@"; do
+    port_in_use "$port" &&
+      die "port $port busy (another Kafka? set KAFKA_PORT/KAFKA_CONTROLLER_PORT/KAFKA_SASL_PORT/KAFKA_SSL_PORT)"
+  done
+  return 0
+}
 
 # PID from RUN_DIR/<name>.pid if that process is still ours. The cmdline check
 # guards against a recycled PID (e.g. after a reboot) belonging to something else.
@@ -123,12 +147,67 @@ start_etcd() {
   die "etcd did not become healthy"
 }
 
+# ---------------------------------------------------------------- tls
+# Per-run throwaway PKI in RUN_DIR/tls: test CA, server cert (CN/DNS localhost,
+# IP 127.0.0.1) and client cert, all RSA 2048 signed by the CA (OpenSSL 3 `req -x509
+# -CA`). PEM files for the tests (ca.pem, client.pem, client.key unencrypted); for
+# the broker a PKCS12 keystore (server key+chain) and a PKCS12 truststore (CA).
+# keytool makes the truststore: OpenSSL 3.0 cannot mark a cert as trusted for Java.
+make_tls() {
+  local dir=$RUN_DIR/tls
+  (umask 077 && mkdir -p "$dir")
+  cat >"$dir/openssl.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+  TLS_STORE_PASSWORD=$(openssl rand -hex 16)
+  cert() { # name ext subject [CA args...]; keys stay 0600 (umask)
+    local n=$1 ext=$2 subj=$3; shift 3
+    openssl req -x509 -config openssl.cnf -extensions "$ext" -newkey rsa:2048 -noenc \
+      -keyout "$n.key" -out "$n.pem" -days 30 -subj "$subj" "$@"
+  }
+  # set -e does not apply inside an `if` condition, hence the && chain.
+  if ! (
+    cd "$dir" && umask 077 &&
+    cert ca ca_ext "/CN=logagent test CA" &&
+    cert server server_ext "/CN=localhost" -CA ca.pem -CAkey ca.key &&
+    cert client client_ext "/CN=logagent-client" -CA ca.pem -CAkey ca.key &&
+    openssl pkcs12 -export -name server -in server.pem -inkey server.key -certfile ca.pem \
+      -out server.p12 -passout "pass:$TLS_STORE_PASSWORD" &&
+    keytool -importcert -noprompt -alias ca -file ca.pem -storetype PKCS12 \
+      -keystore truststore.p12 -storepass "$TLS_STORE_PASSWORD" &&
+    chmod 644 ca.pem client.pem server.pem
+  ) >"$dir/tls.log" 2>&1; then
+    tail -n 20 "$dir/tls.log" >&2; die "TLS material generation failed"
+  fi
+}
+
 # ---------------------------------------------------------------- kafka
-# The whole broker config lives here. To add SASL_PLAINTEXT / SSL later, add
-# entries to `listeners` (NAME:PROTOCOL:PORT) and append their sasl./ssl. keys.
+# The whole broker config lives here. Each entry of `listeners` is NAME:PROTOCOL:PORT;
+# listener-specific sasl./ssl. keys are appended below (listener.name.<name lowercased>.*).
 write_kafka_config() {
-  local dir=$RUN_DIR/kafka-config
-  local listeners=("PLAINTEXT:PLAINTEXT:$KAFKA_PORT")
+  local dir=$RUN_DIR/kafka-config tls=$RUN_DIR/tls
+  local listeners=("PLAINTEXT:PLAINTEXT:$KAFKA_PORT" "SASL_PLAINTEXT:SASL_PLAINTEXT:$KAFKA_SASL_PORT"
+    "SSL:SSL:$KAFKA_SSL_PORT")
   local l name proto port lst=() adv=() map=("CONTROLLER:PLAINTEXT")
   for l in "${listeners[@]}"; do
     IFS=: read -r name proto port <<<"$l"
@@ -155,6 +234,23 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+
+# SASL_PLAINTEXT: PLAIN users live in the JAAS line; SCRAM users in cluster
+# metadata (added by format_kafka_storage via StorageTool --add-scram).
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_PLAIN_USER="$SASL_PLAIN_PASSWORD";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+
+# SSL: per-run test PKI from make_tls; client certificates optional.
+listener.name.ssl.ssl.keystore.type=PKCS12
+listener.name.ssl.ssl.keystore.location=$tls/server.p12
+listener.name.ssl.ssl.keystore.password=$TLS_STORE_PASSWORD
+listener.name.ssl.ssl.key.password=$TLS_STORE_PASSWORD
+listener.name.ssl.ssl.truststore.type=PKCS12
+listener.name.ssl.ssl.truststore.location=$tls/truststore.p12
+listener.name.ssl.ssl.truststore.password=$TLS_STORE_PASSWORD
+listener.name.ssl.ssl.client.auth=requested
 EOF
   )
   cat >"$dir/log4j2.properties" <<EOF
@@ -173,20 +269,26 @@ format_kafka_storage() {
   local id=-
   while [[ $id == -* ]]; do id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
   java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$RUN_DIR/kafka-config/log4j2.properties" \
-    kafka.tools.StorageTool format -t "$id" -c "$RUN_DIR/kafka-config/server.properties" >&2 ||
+    kafka.tools.StorageTool format -t "$id" -c "$RUN_DIR/kafka-config/server.properties" \
+    --add-scram "SCRAM-SHA-256=[name=$SCRAM256_USER,password=$SCRAM256_PASSWORD]" \
+    --add-scram "SCRAM-SHA-512=[name=$SCRAM512_USER,password=$SCRAM512_PASSWORD]" >&2 ||
     die "kafka storage format failed"
+}
+
+# Every port in the config's listeners= line (client listeners + controller).
+kafka_config_ports() {
+  local l; l=$(sed -n 's/^listeners=//p' "$RUN_DIR/kafka-config/server.properties")
+  tr ',' '\n' <<<"$l" | sed 's/.*://'
 }
 
 start_kafka() {
   if live_pid kafka >/dev/null; then log "kafka already running"; return 0; fi
   [[ -f $RUN_DIR/kafka-config/server.properties ]] || die "$RUN_DIR has no kafka config (run start first)"
-  local port
-  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    port_in_use "$port" && die "port $port busy (another Kafka? set KAFKA_PORT/KAFKA_CONTROLLER_PORT)"
-  done
+  # shellcheck disable=SC2046 # one port per word
+  kafka_ports_free $(kafka_config_ports)
   # Only look at log lines written after this point (kafka.log is appended to on restart).
   local from; from=$(($(stat -c %s "$RUN_DIR/kafka.log" 2>/dev/null || echo 0) + 1))
-  log "starting kafka on 127.0.0.1:$KAFKA_PORT"
+  log "starting kafka on 127.0.0.1 ports $(kafka_config_ports | paste -sd' ')"
   spawn kafka java -Xmx512m -Xms256m -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$RUN_DIR/kafka-config/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$RUN_DIR/kafka-config/server.properties"
@@ -205,7 +307,8 @@ start_kafka() {
 stop_all() {
   stop_proc kafka
   stop_proc etcd
-  rm -rf "$RUN_DIR/etcd-data" "$RUN_DIR/kafka-data" "$RUN_DIR/kafka-config" "$RUN_DIR/services.env"
+  rm -rf "$RUN_DIR/etcd-data" "$RUN_DIR/kafka-data" "$RUN_DIR/kafka-config" "$RUN_DIR/tls" \
+    "$RUN_DIR/services.env"
   if [[ ${KEEP_LOGS:-0} == 1 ]]; then
     log "logs kept in $RUN_DIR"
   elif [[ -f $RUN_DIR/$MARKER ]]; then
@@ -225,12 +328,16 @@ cmd_start() {
     mkdir -p "$RUN_DIR"
   fi
   # The marker also records settings that later stop-kafka/start-kafka calls reuse.
-  printf 'KAFKA_LIBS=%q\nKAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\n' \
-    "$KAFKA_LIBS" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" >"$RUN_DIR/$MARKER"
+  printf 'KAFKA_LIBS=%q\nKAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\nKAFKA_SASL_PORT=%q\nKAFKA_SSL_PORT=%q\n' \
+    "$KAFKA_LIBS" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT" \
+    >"$RUN_DIR/$MARKER"
   # On any failure (or Ctrl-C) stop what was started; keep logs for debugging.
   trap 'rc=$?; if ((rc)); then KEEP_LOGS=1 stop_all; fi' EXIT
   trap 'exit 130' INT TERM
+  # Fail fast, before etcd/certs/format; start_kafka checks again (from the config).
+  kafka_ports_free "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT"
   start_etcd
+  make_tls
   write_kafka_config
   format_kafka_storage
   start_kafka
@@ -239,9 +346,21 @@ ETCD_ENDPOINTS=127.0.0.1:$ETCD_PORT
 KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 SERVICES_RUN_DIR=$RUN_DIR
 KAFKA_LIBS=$KAFKA_LIBS
+KAFKA_SASL_BROKERS=127.0.0.1:$KAFKA_SASL_PORT
+KAFKA_SSL_BROKERS=127.0.0.1:$KAFKA_SSL_PORT
+KAFKA_TLS_CA=$RUN_DIR/tls/ca.pem
+KAFKA_TLS_CLIENT_CERT=$RUN_DIR/tls/client.pem
+KAFKA_TLS_CLIENT_KEY=$RUN_DIR/tls/client.key
+KAFKA_SASL_PLAIN_USER=$SASL_PLAIN_USER
+KAFKA_SASL_PLAIN_PASSWORD=$SASL_PLAIN_PASSWORD
+KAFKA_SCRAM256_USER=$SCRAM256_USER
+KAFKA_SCRAM256_PASSWORD=$SCRAM256_PASSWORD
+KAFKA_SCRAM512_USER=$SCRAM512_USER
+KAFKA_SCRAM512_PASSWORD=$SCRAM512_PASSWORD
 EOF
   trap - EXIT INT TERM
-  log "ready: etcd 127.0.0.1:$ETCD_PORT, kafka 127.0.0.1:$KAFKA_PORT"
+  log "ready: etcd 127.0.0.1:$ETCD_PORT, kafka 127.0.0.1:$KAFKA_PORT" \
+    "(SASL $KAFKA_SASL_PORT, SSL $KAFKA_SSL_PORT)"
   echo "$RUN_DIR"
 }
 

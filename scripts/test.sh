@@ -8,6 +8,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 
 scripts/ensure-deps.sh
+# kcat (librdkafka) reads Kafka back in the compression tests: a second client proves the codecs interoperate.
+if ! command -v kcat >/dev/null; then
+  echo "test: installing kcat with apt-get" >&2
+  apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q kcat >&2
+fi
 BUN=$ROOT/node_modules/.bin/bun
 "$BUN" scripts/build.ts linux-x64 windows-x64 >&2
 node_modules/.bin/tsc --noEmit -p . >&2

@@ -3,14 +3,29 @@
 // and owns its start and stop order. Everything runs on one event loop.
 import { Checkpointer } from "./checkpoint/checkpointer";
 import { FilePositionStore } from "./checkpoint/file-position-store";
+import { ConfigError } from "./config/config-error";
 import type { AgentConfig } from "./config/load-ini";
 import { expandKey, type HostIdentity } from "./config/host";
-import type { CollectEntry } from "./discovery/collect-entry";
+import { type CollectEntry, entryLabel } from "./discovery/collect-entry";
 import { EtcdCollectSource } from "./discovery/etcd-source";
 import { KafkaSink } from "./kafka/kafka-sink";
-import { LineQueue, type LineRecord } from "./pipeline/line-queue";
-import { FileServer } from "./tail/file-server";
+import { resolveOutput } from "./kafka/output";
+import { LineQueue } from "./pipeline/line-queue";
+import { FileServer, type ResolvedEntry } from "./tail/file-server";
 import type { Logger } from "./telemetry/logger";
+
+/** Resolves every entry's output; problems name the entry and field. */
+export function resolveEntries(entries: CollectEntry[], config: AgentConfig, host: HostIdentity): { resolved: ResolvedEntry[]; problems: string[] } {
+  const ctx = { defaults: config.kafka.output, fields: config.fields, host, idempotent: config.kafka.idempotent };
+  const resolved: ResolvedEntry[] = [];
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const r = resolveOutput(entry, ctx);
+    if (r.output) resolved.push({ entry, output: r.output });
+    else problems.push(...r.problems.map((p) => `${entryLabel(entry)}: ${p}`));
+  }
+  return { resolved, problems };
+}
 
 export class Agent {
   private readonly queue: LineQueue;
@@ -18,6 +33,7 @@ export class Agent {
   private readonly sink: KafkaSink;
   private readonly checkpointer: Checkpointer;
   private etcd: EtcdCollectSource | null = null;
+  private warnedAcks0 = false;
 
   constructor(
     private readonly config: AgentConfig,
@@ -26,7 +42,9 @@ export class Agent {
   ) {
     const { agent, kafka } = config;
     this.queue = new LineQueue(kafka.chanMaxSize, agent.maxBufferBytes);
-    this.sink = new KafkaSink(kafka, host.hostname, this.queue, log.child("kafka"), (batch) => this.delivered(batch));
+    this.sink = new KafkaSink(kafka, host.hostname, this.queue, log.child("kafka"), {
+      topicBlocked: (topic, blocked) => this.files.setBlocked(topic, blocked),
+    });
     this.checkpointer = new Checkpointer(
       new FilePositionStore(agent.stateDir, log.child("checkpoint")),
       { intervalMs: agent.checkpointIntervalMs, forgetAfterMs: agent.forgetAfterMs },
@@ -39,10 +57,16 @@ export class Agent {
     );
   }
 
+  /** Throws a ConfigError when the INI's own [collect.*] list does not resolve (a bad topic template, ...). */
   async start(): Promise<void> {
     const { config } = this;
+    let staticList: ResolvedEntry[] = [];
+    if (!config.etcd) {
+      const { resolved, problems } = resolveEntries(config.collect, config, this.host);
+      if (problems.length) throw new ConfigError(problems.map((message) => ({ file: config.file, message })));
+      staticList = resolved;
+    }
     this.log.info("Starting.", { config: config.file, kafka: config.kafka.brokers.join(","), host: this.host.hostname, ip: this.host.ip });
-    if (config.kafka.acks === 0) this.log.warn("acks = 0: Kafka does not confirm writes, so delivery is at-most-once; lines can be lost.");
     // Positions first (tailers need them to resume), then the sink so that lines have somewhere to
     // go, then the list source, which starts the tailers.
     await this.checkpointer.load();
@@ -58,7 +82,7 @@ export class Agent {
       );
       this.etcd.start();
     } else {
-      this.apply(config.collect, `[collect.*] sections of ${config.file}`);
+      this.applyResolved(staticList, `[collect.*] sections of ${config.file}`);
     }
   }
 
@@ -76,14 +100,23 @@ export class Agent {
     else this.log.info("Stopped; every line read was acknowledged by Kafka and positions are saved.");
   }
 
-  private apply(entries: CollectEntry[], origin: string): void {
-    this.log.info("Applying collect list.", { from: origin, entries: entries.length });
-    this.files.apply(entries);
+  /** A list from etcd: entries that do not resolve reject the whole list, so the last good one keeps running. */
+  private apply(entries: CollectEntry[], origin: string): boolean {
+    const { resolved, problems } = resolveEntries(entries, this.config, this.host);
+    if (problems.length) {
+      this.log.error("Collect list is invalid; the previous list keeps running.", { from: origin, problems: problems.join("; ") });
+      return false;
+    }
+    this.applyResolved(resolved, origin);
+    return true;
   }
 
-  private delivered(batch: LineRecord[]): void {
-    // Batches are acknowledged in the order they were read, so a file's last line in the batch is its
-    // new position; a line read before a truncation (older epoch) no longer says anything about it.
-    for (const r of batch) if (r.epoch === r.source.epoch && r.end > r.source.acked) r.source.acked = r.end;
+  private applyResolved(entries: ResolvedEntry[], origin: string): void {
+    this.log.info("Applying collect list.", { from: origin, entries: entries.length });
+    if (!this.warnedAcks0 && entries.some((e) => e.output.acks === 0)) {
+      this.warnedAcks0 = true;
+      this.log.warn("acks = 0: Kafka does not confirm writes, so delivery is at-most-once; lines can be lost.");
+    }
+    this.files.apply(entries);
   }
 }

@@ -1,28 +1,43 @@
 // `logagent check -c conf.ini`: validates the INI and, when etcd answers, the
 // collect list; prints what the agent would collect. Exit 0 valid, 2 not.
 import pc from "picocolors";
-import { detectHost, expandKey } from "./config/host";
-import { loadIni } from "./config/load-ini";
+import { resolveEntries } from "./agent";
+import { detectHost, expandKey, type HostIdentity } from "./config/host";
+import { type AgentConfig, loadIni } from "./config/load-ini";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
 import { createEtcdClient } from "./discovery/etcd-source";
 
 const EXIT_INVALID = 2;
 
-function printEntries(entries: CollectEntry[], defaultFrom: string): void {
-  if (entries.length === 0) console.log("  (nothing to collect)");
-  for (const e of entries) console.log(`  ${e.path} -> topic ${e.topic} (from ${e.from ?? defaultFrom})`);
+/** Prints what would be collected, or the problems; returns false when an entry does not resolve. */
+function printEntries(entries: CollectEntry[], config: AgentConfig, host: HostIdentity, origin: string): boolean {
+  const { resolved, problems } = resolveEntries(entries, config, host);
+  for (const p of problems) console.log(`${pc.red("error")} ${origin}: ${p}`);
+  if (problems.length) return false;
+  if (resolved.length === 0) console.log("  (nothing to collect)");
+  for (const { entry, output: o } of resolved) {
+    const partitioning = o.partitioner === "partition" ? `partition ${o.partition}` : o.partitioner === "key" ? `key ${o.key}` : "round robin";
+    const acks = o.acks === -1 ? "all" : o.acks;
+    console.log(`  ${entry.path} -> topic ${o.topic} (from ${entry.from ?? config.agent.from}, acks ${acks}, ${partitioning}, ${o.compression}, ${o.format})`);
+  }
+  return true;
 }
 
 export async function check(configPath: string): Promise<number> {
   const config = loadIni(configPath); // a ConfigError is reported by main with exit 2
   const host = detectHost(config.agent.ip);
   console.log(`${pc.green("ok")} ${config.file} is valid.`);
-  console.log(`  kafka: ${config.kafka.brokers.join(", ")} (acks ${config.kafka.acks === -1 ? "all" : config.kafka.acks}, client id ${config.kafka.clientId})`);
+  const { kafka } = config;
+  const security = [
+    kafka.security.sasl ? `SASL ${kafka.security.sasl.mechanism} as ${kafka.security.sasl.username}` : "",
+    kafka.security.tls ? "TLS" : "",
+  ].filter(Boolean);
+  // Never the password: this output is pasted into tickets.
+  console.log(`  kafka: ${kafka.brokers.join(", ")} (client id ${kafka.clientId}${security.length ? ", " + security.join(", ") : ""})`);
   console.log(`  state: ${config.agent.stateDir}`);
   if (!config.etcd) {
     console.log(`Would collect, from the INI's [collect.*] sections:`);
-    printEntries(config.collect, config.agent.from);
-    return 0;
+    return printEntries(config.collect, config, host, config.file) ? 0 : EXIT_INVALID;
   }
 
   const key = expandKey(config.etcd.collectKeyTemplate, host);
@@ -44,8 +59,7 @@ export async function check(configPath: string): Promise<number> {
       return EXIT_INVALID;
     }
     console.log(`Would collect, from etcd key ${key} at revision ${kv.mod_revision}:`);
-    printEntries(entries, config.agent.from);
-    return 0;
+    return printEntries(entries, config, host, `etcd key ${key} (revision ${kv.mod_revision})`) ? 0 : EXIT_INVALID;
   } catch (err) {
     console.log(`${pc.yellow("note")} etcd at ${config.etcd.endpoints.join(", ")} did not answer (${(err as Error).message}); the collect list was not checked.`);
     return 0;

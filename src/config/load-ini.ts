@@ -4,12 +4,17 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import ini from "ini";
-import { type CollectEntry, type StartFrom, ENTRY_FIELDS, validateEntries } from "../discovery/collect-entry";
+import { type CollectEntry, type StartFrom, ENTRY_FIELD_NAMES, validateEntries } from "../discovery/collect-entry";
 import type { LogLevel } from "../telemetry/logger";
+import type { OutputOptions } from "../kafka/output";
 import { ConfigError, type ConfigProblem } from "./config-error";
-import { OPTIONS, SECTIONS, describeType, findOption, type OptionSpec } from "./options";
+import { ENTRY_OPTIONS, OPTIONS, SECTIONS, describeType, findOption, parseOptionValue } from "./options";
 
-export type Acks = -1 | 0 | 1;
+export interface KafkaSecurity {
+  sasl: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string } | null;
+  /** PEM contents, read when the INI is loaded so that a missing file is a configuration error. */
+  tls: { ca?: string; cert?: string; key?: string } | null;
+}
 
 export interface AgentConfig {
   /** Absolute path of the INI file. */
@@ -18,11 +23,19 @@ export interface AgentConfig {
     brokers: string[];
     chanMaxSize: number;
     clientId: string;
-    acks: Acks;
     batchMaxMessages: number;
     batchMaxBytes: number;
     lingerMs: number;
+    maxMessageBytes: number;
+    oversize: "split" | "truncate";
+    idempotent: boolean;
+    autoCreateTopics: boolean;
+    /** Defaults of the options a collect entry may override. */
+    output: OutputOptions;
+    security: KafkaSecurity;
   };
+  /** The [fields] section. */
+  fields: Record<string, string>;
   /** Absent when the INI has no [etcd] section: the collect list is then `collect`. */
   etcd?: { endpoints: string[]; timeoutMs: number; collectKeyTemplate: string };
   agent: {
@@ -84,30 +97,6 @@ function flatten(obj: Record<string, unknown>, prefix = ""): { sections: Map<str
   return { sections, topLevel };
 }
 
-function parseValue(spec: OptionSpec, raw: unknown): { value?: unknown; problem?: string } {
-  const text = Array.isArray(raw) ? raw.join(",") : String(raw).trim();
-  const shown = JSON.stringify(text);
-  switch (spec.type.kind) {
-    case "string":
-      return { value: text };
-    case "list": {
-      const items = text.split(",").map((s) => s.trim()).filter(Boolean);
-      return items.length ? { value: items } : { problem: `= ${shown}: must list at least one address` };
-    }
-    case "int": {
-      const n = Number(text);
-      if (!/^-?\d+$/.test(text) || n < spec.type.min || n > spec.type.max) {
-        return { problem: `= ${shown}: must be an integer from ${spec.type.min} to ${spec.type.max}` };
-      }
-      return { value: n };
-    }
-    case "enum":
-      return spec.type.values.includes(text)
-        ? { value: text }
-        : { problem: `= ${shown}: must be one of ${spec.type.values.join(", ")}` };
-  }
-}
-
 export function parseIni(text: string, file: string): AgentConfig {
   const where = locate(text);
   const problems: ConfigProblem[] = [];
@@ -128,16 +117,21 @@ export function parseIni(text: string, file: string): AgentConfig {
   const values = new Map<string, unknown>(); // "section.key" -> typed value
   const collectRaw: unknown[] = [];
   const collectLabels: string[] = [];
+  const fields: Record<string, string> = {};
   for (const [section, keys] of sections) {
     if (section.startsWith(COLLECT_PREFIX)) {
       for (const key of Object.keys(keys)) {
-        if (!(key in ENTRY_FIELDS)) {
-          problems.push({ file, line: at(section, key), section, key, message: `unknown key (known: ${Object.keys(ENTRY_FIELDS).join(", ")})` });
+        if (!ENTRY_FIELD_NAMES.includes(key)) {
+          problems.push({ file, line: at(section, key), section, key, message: `unknown key (known: ${ENTRY_FIELD_NAMES.join(", ")})` });
           delete keys[key];
         }
       }
       collectRaw.push(keys);
       collectLabels.push(`[${section}]`);
+      continue;
+    }
+    if (section === "fields") {
+      for (const [key, value] of Object.entries(keys)) fields[key] = String(value);
       continue;
     }
     if (!(section in SECTIONS)) {
@@ -151,7 +145,7 @@ export function parseIni(text: string, file: string): AgentConfig {
         problems.push({ file, line: at(section, key), section, key, message: `unknown key (known: ${known.join(", ")})` });
         continue;
       }
-      const { value, problem } = parseValue(spec, raw);
+      const { value, problem } = parseOptionValue(spec, raw);
       if (problem) problems.push({ file, line: at(section, key), section, key, message: `${problem}` });
       else values.set(`${section}.${key}`, value);
     }
@@ -162,7 +156,7 @@ export function parseIni(text: string, file: string): AgentConfig {
     const id = `${spec.section}.${spec.key}`;
     if (values.has(id) || where.keys.has(`${spec.section}\0${spec.key}`)) continue;
     if (spec.default !== undefined) {
-      values.set(id, parseValue(spec, spec.default).value);
+      values.set(id, parseOptionValue(spec, spec.default).value);
     } else if (spec.section !== "etcd" || sections.has("etcd")) {
       problems.push({ file, line: at(spec.section), section: spec.section, key: spec.key, message: `missing required key (${spec.description})` });
     }
@@ -177,21 +171,30 @@ export function parseIni(text: string, file: string): AgentConfig {
   if (!sections.has("etcd") && collectRaw.length === 0 && problems.length === 0) {
     problems.push({ file, message: "nothing to collect: add an [etcd] section or at least one [collect.NAME] section with path and topic" });
   }
+  const v = <T>(id: string) => values.get(id) as T;
+  const security = readSecurity(v, (key, message) =>
+    problems.push({ file, line: at("kafka", key), section: "kafka", key, message }),
+  );
   if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
 
-  const v = <T>(id: string) => values.get(id) as T;
-  const acks = v<string>("kafka.acks");
+  const output = Object.fromEntries(ENTRY_OPTIONS.map((o) => [o.key, v(`kafka.${o.key}`)])) as unknown as OutputOptions;
   return {
     file,
     kafka: {
       brokers: v("kafka.address"),
       chanMaxSize: v("kafka.chan_max_size"),
       clientId: v("kafka.client_id"),
-      acks: acks === "all" ? -1 : (Number(acks) as Acks),
       batchMaxMessages: v("kafka.batch_max_messages"),
       batchMaxBytes: v("kafka.batch_max_bytes"),
       lingerMs: v("kafka.linger_ms"),
+      maxMessageBytes: v("kafka.max_message_bytes"),
+      oversize: v("kafka.oversize"),
+      idempotent: v("kafka.idempotent") === "true",
+      autoCreateTopics: v("kafka.auto_create_topics") === "true",
+      output,
+      security,
     },
+    fields,
     etcd: sections.has("etcd")
       ? { endpoints: v("etcd.address"), timeoutMs: v<number>("etcd.timeout") * 1000, collectKeyTemplate: v("etcd.collect_log_key") }
       : undefined,
@@ -209,6 +212,34 @@ export function parseIni(text: string, file: string): AgentConfig {
     },
     collect: collect.entries,
   };
+}
+
+/** SASL and TLS settings; the TLS files are read now so that an unreadable one is reported with its key. */
+function readSecurity(v: <T>(id: string) => T, problem: (key: string, message: string) => void): KafkaSecurity {
+  const mechanism = v<string>("kafka.sasl_mechanism");
+  let sasl: KafkaSecurity["sasl"] = null;
+  if (mechanism !== "none") {
+    const username = v<string>("kafka.sasl_username");
+    const password = v<string>("kafka.sasl_password");
+    if (!username) problem("sasl_username", `missing: needed with sasl_mechanism = ${mechanism}`);
+    if (!password) problem("sasl_password", `missing: needed with sasl_mechanism = ${mechanism}`);
+    sasl = { mechanism: mechanism as NonNullable<KafkaSecurity["sasl"]>["mechanism"], username, password };
+  }
+  const read = (key: string): string | undefined => {
+    const file = v<string>(`kafka.${key}`);
+    if (!file) return undefined;
+    try {
+      return readFileSync(file, "utf8");
+    } catch (err) {
+      problem(key, `= ${JSON.stringify(file)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      return undefined;
+    }
+  };
+  const files = { ca: read("tls_ca_file"), cert: read("tls_cert_file"), key: read("tls_key_file") };
+  if (Boolean(files.cert) !== Boolean(files.key)) problem(files.cert ? "tls_key_file" : "tls_cert_file", "a client certificate needs both tls_cert_file and tls_key_file");
+  const tls = v<string>("kafka.tls") === "true" ? files : null;
+  if (!tls && (files.ca || files.cert)) problem("tls", "is false, but TLS files are set; set tls = true");
+  return { sasl, tls };
 }
 
 /** Reads and parses the INI at `file` (resolved against the working directory). */

@@ -13,13 +13,16 @@ export interface OptionSpec {
   section: string;
   key: string;
   type: OptionType;
+  /** Also accepted in a collect entry (etcd or [collect.NAME]), where it overrides this default for that entry. */
+  entry?: true;
   /** As it would be written in the INI; absent means the option is required (or, for [etcd], required when the section is present). */
   default?: string;
   description: string;
 }
 
 export const SECTIONS = {
-  kafka: "Where to send lines. Required.",
+  kafka: "Where to send lines, and how. Required. Keys marked per entry can be overridden in a collect entry.",
+  fields: "Free-form `name = value` pairs: static fields for the JSON envelope and for `{name}` in topic templates. Optional.",
   etcd: "Where this host's collect list lives. Optional: without it the list comes from [collect.NAME] sections.",
   agent: "How the agent itself behaves. Optional.",
 } as const;
@@ -28,7 +31,24 @@ export const OPTIONS: readonly OptionSpec[] = [
   { section: "kafka", key: "address", type: { kind: "list" }, description: "Kafka bootstrap brokers, `host:port`, comma-separated." },
   { section: "kafka", key: "chan_max_size", type: { kind: "int", min: 1, max: 10_000_000 }, default: "100000", description: "The most lines read from files and not yet acknowledged by Kafka; tailers pause reading at this bound." },
   { section: "kafka", key: "client_id", type: { kind: "string" }, default: "logagent", description: "Kafka client id, as brokers log and quota it." },
-  { section: "kafka", key: "acks", type: { kind: "enum", values: ["0", "1", "all"] }, default: "all", description: "Acknowledgements the producer waits for: `0` none (at-most-once), `1` the leader, `all` every in-sync replica." },
+  { section: "kafka", key: "acks", entry: true, type: { kind: "enum", values: ["0", "1", "all"] }, default: "all", description: "Acknowledgements the producer waits for: `0` none (at-most-once), `1` the leader, `all` every in-sync replica." },
+  { section: "kafka", key: "partitioner", entry: true, type: { kind: "enum", values: ["key", "round_robin", "partition"] }, default: "key", description: "How a line's partition is chosen: `key` hashes the `key` with Kafka's default partitioner (murmur2), so one file's lines stay in one partition, in order; `round_robin` spreads lines over all partitions (no per-file order); `partition` sends to the fixed `partition` (in order)." },
+  { section: "kafka", key: "key", entry: true, type: { kind: "enum", values: ["path", "host", "pattern"] }, default: "path", description: "With `partitioner = key`, the message key: the entry's path, the host name, or the first capture group (else the whole match) of `key_pattern` applied to the line (a line that does not match gets no key)." },
+  { section: "kafka", key: "key_pattern", entry: true, type: { kind: "string" }, default: "", description: "Regular expression (JavaScript syntax) for `key = pattern`." },
+  { section: "kafka", key: "partition", entry: true, type: { kind: "int", min: -1, max: 1_000_000 }, default: "-1", description: "The partition for `partitioner = partition`." },
+  { section: "kafka", key: "compression", entry: true, type: { kind: "enum", values: ["none", "gzip", "snappy", "lz4", "zstd"] }, default: "none", description: "Compression of produce requests." },
+  { section: "kafka", key: "format", entry: true, type: { kind: "enum", values: ["raw", "json"] }, default: "raw", description: "Message value: the raw line, or a JSON envelope `{message, host, path, offset, timestamp, fields}`." },
+  { section: "kafka", key: "max_message_bytes", type: { kind: "int", min: 1024, max: 100_000_000 }, default: "1000000", description: "The largest message value sent; keep it below the topic's max.message.bytes. A longer line is handled by `oversize`." },
+  { section: "kafka", key: "oversize", type: { kind: "enum", values: ["split", "truncate"] }, default: "split", description: "A line longer than `max_message_bytes`: `split` into several messages, or `truncate` it. Either way it is counted and logged." },
+  { section: "kafka", key: "idempotent", type: { kind: "enum", values: ["false", "true"] }, default: "false", description: "Use Kafka's idempotent producer (no duplicates from producer retries); needs `acks = all` for every entry." },
+  { section: "kafka", key: "auto_create_topics", type: { kind: "enum", values: ["true", "false"] }, default: "true", description: "Let the broker create a missing topic on first use (if the broker allows it). With `false`, an entry whose topic does not exist waits, logged, without stopping the others." },
+  { section: "kafka", key: "sasl_mechanism", type: { kind: "enum", values: ["none", "plain", "scram-sha-256", "scram-sha-512"] }, default: "none", description: "SASL authentication." },
+  { section: "kafka", key: "sasl_username", type: { kind: "string" }, default: "", description: "SASL user name." },
+  { section: "kafka", key: "sasl_password", type: { kind: "string" }, default: "", description: "SASL password. Never logged or printed." },
+  { section: "kafka", key: "tls", type: { kind: "enum", values: ["false", "true"] }, default: "false", description: "Connect with TLS." },
+  { section: "kafka", key: "tls_ca_file", type: { kind: "string" }, default: "", description: "PEM file of the CA(s) that signed the brokers' certificates; empty means the system's CAs." },
+  { section: "kafka", key: "tls_cert_file", type: { kind: "string" }, default: "", description: "PEM client certificate, for brokers that authenticate clients by certificate." },
+  { section: "kafka", key: "tls_key_file", type: { kind: "string" }, default: "", description: "PEM private key of `tls_cert_file`." },
   { section: "kafka", key: "batch_max_messages", type: { kind: "int", min: 1, max: 1_000_000 }, default: "1000", description: "The most lines sent in one produce request. Measured here, 1,000 lines of 120 bytes per request ship fastest; kafkajs needs about 10 MB of working memory for such a request and grows worse than linearly beyond it." },
   { section: "kafka", key: "batch_max_bytes", type: { kind: "int", min: 1024, max: 1 << 30 }, default: "524288", description: "The most bytes, as records on the wire, sent in one produce request; keep it below the topic's max.message.bytes (1 MB by default)." },
   { section: "kafka", key: "linger_ms", type: { kind: "int", min: 0, max: 60_000 }, default: "5", description: "How long a batch waits for more lines before it is sent." },
@@ -61,5 +81,32 @@ export function describeType(type: OptionType): string {
       return `integer ${type.min}..${type.max}`;
     case "enum":
       return `one of ${type.values.join(", ")}`;
+  }
+}
+
+export const ENTRY_OPTIONS: readonly OptionSpec[] = OPTIONS.filter((o) => o.entry);
+
+/** Parses one option's raw value (INI text, or a JSON value from etcd), echoing the bad value in the problem. */
+export function parseOptionValue(spec: OptionSpec, raw: unknown): { value?: unknown; problem?: string } {
+  const text = Array.isArray(raw) ? raw.join(",") : String(raw).trim();
+  const shown = JSON.stringify(text);
+  switch (spec.type.kind) {
+    case "string":
+      return { value: text };
+    case "list": {
+      const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+      return items.length ? { value: items } : { problem: `= ${shown}: must list at least one address` };
+    }
+    case "int": {
+      const n = Number(text);
+      if (!/^-?\d+$/.test(text) || n < spec.type.min || n > spec.type.max) {
+        return { problem: `= ${shown}: must be an integer from ${spec.type.min} to ${spec.type.max}` };
+      }
+      return { value: n };
+    }
+    case "enum":
+      return spec.type.values.includes(text)
+        ? { value: text }
+        : { problem: `= ${shown}: must be one of ${spec.type.values.join(", ")}` };
   }
 }

@@ -1,17 +1,24 @@
 // One entry of a collect list: which file to tail and where its lines go.
 // The same schema serves the JSON value in etcd and the INI's [collect.NAME]
-// sections, so both sources accept exactly the same fields.
+// sections, so both sources accept exactly the same fields. Besides its own
+// fields (path, topic, from, fields), an entry may override any [kafka]
+// option marked `entry` in src/config/options.ts, validated by that same table.
 import path from "node:path";
+import { ENTRY_OPTIONS, parseOptionValue } from "../config/options";
 
 export type StartFrom = "end" | "beginning";
 
 export interface CollectEntry {
   /** Absolute path of the file to tail. Entries are identified by it: two entries may not name the same path. */
   path: string;
-  /** Kafka topic its lines go to. */
+  /** Kafka topic its lines go to; may hold `{hostname}`, `{ip}` and `{field}` placeholders. */
   topic: string;
   /** Where the file is read from when it is seen for the first time; defaults to `[agent] from`. */
   from?: StartFrom;
+  /** Static fields for the JSON envelope and topic placeholders, added to the INI's [fields]. */
+  fields?: Record<string, string>;
+  /** [kafka] options overridden for this entry, parsed (e.g. `{acks: "1", partition: 3}`). */
+  options?: Record<string, unknown>;
 }
 
 type FieldCheck = (value: unknown) => string | undefined; // a problem, or undefined when valid
@@ -19,19 +26,34 @@ type FieldCheck = (value: unknown) => string | undefined; // a problem, or undef
 const nonEmptyString: FieldCheck = (v) =>
   typeof v === "string" && v.trim() !== "" ? undefined : "must be a non-empty string";
 
-export const ENTRY_FIELDS: Record<keyof CollectEntry, { required: boolean; check: FieldCheck; description: string }> = {
+const OWN_FIELDS: Record<"path" | "topic" | "from" | "fields", { required: boolean; check: FieldCheck; description: string }> = {
   path: {
     required: true,
     check: (v) => nonEmptyString(v) ?? (path.isAbsolute(v as string) ? undefined : "must be an absolute path"),
     description: "Absolute path of the file to tail.",
   },
-  topic: { required: true, check: nonEmptyString, description: "Kafka topic the file's lines are sent to." },
+  topic: {
+    required: true,
+    check: (v) => nonEmptyString(v) ?? (/^[\w.{}-]+$/.test(v as string) ? undefined : "may only hold letters, digits, '.', '_', '-' and {placeholders}"),
+    description: "Kafka topic the file's lines are sent to; `{hostname}`, `{ip}` and `{field}` are replaced.",
+  },
   from: {
     required: false,
     check: (v) => (v === "end" || v === "beginning" ? undefined : 'must be "end" or "beginning"'),
     description: "Where a file seen for the first time is read from (`end` or `beginning`); defaults to `[agent] from`.",
   },
+  fields: {
+    required: false,
+    check: (v) =>
+      typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string" || typeof x === "number" || typeof x === "boolean")
+        ? undefined
+        : 'must be an object of names to strings, like {"env": "prod"}',
+    description: "Static fields (JSON only, not in [collect.NAME]), added to [fields].",
+  },
 };
+
+/** Every field a collect entry accepts, for messages and docs. */
+export const ENTRY_FIELD_NAMES: string[] = [...Object.keys(OWN_FIELDS), ...ENTRY_OPTIONS.map((o) => o.key)];
 
 export interface EntryResult {
   entries: CollectEntry[];
@@ -58,11 +80,9 @@ export function validateEntries(raw: unknown[], labels: string[]): EntryResult {
     const fields = item as Record<string, unknown>;
     const before = problems.length;
     for (const name of Object.keys(fields)) {
-      if (!(name in ENTRY_FIELDS)) {
-        problems.push(`${label}: unknown field "${name}" (known: ${Object.keys(ENTRY_FIELDS).join(", ")})`);
-      }
+      if (!ENTRY_FIELD_NAMES.includes(name)) problems.push(`${label}: unknown field "${name}" (known: ${ENTRY_FIELD_NAMES.join(", ")})`);
     }
-    for (const [name, spec] of Object.entries(ENTRY_FIELDS)) {
+    for (const [name, spec] of Object.entries(OWN_FIELDS)) {
       const value = fields[name];
       if (value === undefined) {
         if (spec.required) problems.push(`${label}: missing field "${name}"`);
@@ -71,15 +91,29 @@ export function validateEntries(raw: unknown[], labels: string[]): EntryResult {
       const problem = spec.check(value);
       if (problem) problems.push(`${label}: field "${name}" ${problem}, got ${show(value)}`);
     }
+    const options: Record<string, unknown> = {};
+    for (const spec of ENTRY_OPTIONS) {
+      if (fields[spec.key] === undefined) continue;
+      // etcd's JSON may say 1 or "1"; the INI always says text. Both go through the option's own parser.
+      const { value, problem } = parseOptionValue(spec, fields[spec.key]);
+      if (problem) problems.push(`${label}: field "${spec.key}" ${problem}`);
+      else options[spec.key] = value;
+    }
     if (problems.length > before) return;
-    const entry = fields as unknown as CollectEntry;
+    const entry = fields as { path: string; topic: string; from?: StartFrom; fields?: Record<string, unknown> };
     const other = seen.get(entry.path);
     if (other !== undefined) {
       problems.push(`${label}: path ${show(entry.path)} is already collected by ${other}; one file goes to one topic`);
       return;
     }
     seen.set(entry.path, label);
-    entries.push({ path: entry.path, topic: entry.topic, ...(entry.from ? { from: entry.from } : {}) });
+    entries.push({
+      path: entry.path,
+      topic: entry.topic,
+      ...(entry.from ? { from: entry.from } : {}),
+      ...(entry.fields ? { fields: Object.fromEntries(Object.entries(entry.fields).map(([k, v]) => [k, String(v)])) } : {}),
+      ...(Object.keys(options).length ? { options } : {}),
+    });
   });
   return { entries, problems };
 }
@@ -104,6 +138,7 @@ export function parseCollectList(text: string): EntryResult {
   );
 }
 
-export function sameEntry(a: CollectEntry, b: CollectEntry): boolean {
-  return a.path === b.path && a.topic === b.topic && a.from === b.from;
+/** Labels for entries in messages: the path, which identifies an entry. */
+export function entryLabel(entry: CollectEntry): string {
+  return `entry ${show(entry.path)}`;
 }

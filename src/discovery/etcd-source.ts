@@ -23,7 +23,8 @@ export interface EtcdSourceOptions {
   stateDir: string;
 }
 
-export type ListHandler = (entries: CollectEntry[], origin: string) => void;
+/** Applies a list; returns false when the agent rejects it (then it is not remembered as the last good one). */
+export type ListHandler = (entries: CollectEntry[], origin: string) => boolean;
 
 enum State {
   Idle,
@@ -152,8 +153,8 @@ export class EtcdCollectSource {
   }
 
   private accept(text: string, entries: CollectEntry[], origin: string): void {
+    if (!this.onList(entries, origin)) return;
     this.lastGood = text;
-    this.onList(entries, origin);
     this.writeCache(entries);
   }
 

@@ -2,26 +2,32 @@
 // (consumer). Its bounds count every line read and not yet acknowledged,
 // including those in a request on the wire, so that memory stays bounded
 // while Kafka is away: tailers ask for `room()` and stop reading at zero.
+import type { Output } from "../kafka/output";
 import type { FileReader, Room } from "../tail/file-reader";
+import type { DeliveryTracker } from "./delivery-tracker";
 
 export interface LineRecord {
-  topic: string;
+  output: Output;
   value: Uint8Array;
-  /** The file the line came from, and where the line starts and ends in it, for headers and delivery-gated positions. */
+  /** The file the line came from, and where the line starts and ends in it (the `offset` header). */
   source: FileReader;
   start: number;
   end: number;
-  /** The source's truncation epoch when the line was read. */
-  epoch: number;
+  /** Settling `ticket` on `tracker` when Kafka acknowledges the line lets the file's position move. */
+  tracker: DeliveryTracker;
+  ticket: number;
+  /** When the line was read, in ms since the epoch (the JSON envelope's timestamp). */
+  time: number;
 }
 
 /**
- * Memory a queued line costs beyond its bytes: the record and its byte view, the Kafka message and
- * header objects, and the allocator's share. Measured on Bun 1.4.5 as resident memory per held line
- * while Kafka was away (test/e2e/kafka-outage.test.ts): about 320 bytes; counted with a margin so
- * that max_buffer_bytes bounds resident memory, not just the bytes of the lines.
+ * Memory a queued line costs beyond its bytes: the record and its byte view, the Kafka message,
+ * key and header objects once it is sent, and the allocator's share. Measured on Bun 1.4.5 as
+ * resident memory per held line while Kafka was away (test/e2e/kafka-outage.test.ts): 320 to 450
+ * bytes; counted with a margin so that max_buffer_bytes bounds resident memory, not just the bytes
+ * of the lines.
  */
-export const RECORD_OVERHEAD_BYTES = 384;
+export const RECORD_OVERHEAD_BYTES = 512;
 /** A record's bytes on the wire beyond the line and its path header: varints, the host and offset headers. */
 export const WIRE_OVERHEAD_BYTES = 96;
 

@@ -7,6 +7,7 @@
 // saved position must be.
 import { closeSync, fstatSync, readSync } from "node:fs";
 import { FINGERPRINT_BYTES, fingerprintMatches, fingerprintOf, type FileIdentity, type Fingerprint } from "./file-identity";
+import { DeliveryTracker } from "../pipeline/delivery-tracker";
 import { splitLines, trimCR } from "./line-splitter";
 
 /** Bytes read in one step; a longer line grows the read up to `MAX_LINE_BYTES`. */
@@ -37,13 +38,11 @@ export interface ReadResult {
 }
 
 export class FileReader {
-  /** Highest end offset Kafka has acknowledged; maintained by the delivery path. */
-  acked: number;
   /**
-   * Counts truncations. A line read before a truncation carries the old epoch, so its late
-   * acknowledgement cannot move `acked` past content that replaced it.
+   * Which lines Kafka has acknowledged. Replaced on truncation: a line read before it holds the old
+   * tracker, so its late acknowledgement cannot move the position over content that replaced it.
    */
-  epoch = 0;
+  tracker: DeliveryTracker;
   fingerprint: Fingerprint;
   /** Bytes up to here have been looked at and hold no complete line after `offset`. */
   private scannedTo: number;
@@ -56,7 +55,7 @@ export class FileReader {
     readonly path: string,
     public offset: number,
   ) {
-    this.acked = offset;
+    this.tracker = new DeliveryTracker(offset);
     this.scannedTo = offset;
     this.fingerprint = fingerprintOf(this.pread(0, FINGERPRINT_BYTES));
   }
@@ -66,9 +65,15 @@ export class FileReader {
     return fingerprintMatches(saved, this.pread(0, saved.bytes));
   }
 
+  /** Every line before this offset is acknowledged by Kafka: the position to save. */
+  get acked(): number {
+    return this.tracker.acked;
+  }
+
   /** Sets where reading starts; only before the first read. */
   seek(offset: number): void {
-    this.offset = this.acked = this.scannedTo = offset;
+    this.offset = this.scannedTo = offset;
+    this.tracker = new DeliveryTracker(offset);
   }
 
   get closed(): boolean {
@@ -94,8 +99,8 @@ export class FileReader {
     let truncated = false;
     if (size < this.offset) {
       // copytruncate or `> file`: the content we were reading is gone; what is there now is new.
-      this.offset = this.acked = this.scannedTo = 0;
-      this.epoch++;
+      this.offset = this.scannedTo = 0;
+      this.tracker = new DeliveryTracker(0);
       truncated = true;
     }
     if (size <= this.scannedTo) return { lines: 0, more: false, truncated, size };

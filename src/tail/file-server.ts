@@ -3,6 +3,7 @@
 // calls `apply` with the whole new list, and the server starts, stops or
 // re-targets tailers to match.
 import type { CollectEntry, StartFrom } from "../discovery/collect-entry";
+import type { Output } from "../kafka/output";
 import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import type { LineSink } from "./file-reader";
@@ -15,8 +16,16 @@ export interface FileServerOptions {
   positions: PositionBook;
 }
 
+/** A collect entry with its output resolved. */
+export interface ResolvedEntry {
+  entry: CollectEntry;
+  output: Output;
+}
+
 export class FileServer {
   private tailers = new Map<string, Tailer>();
+  /** Topics Kafka refuses for now (see KafkaSink); their tailers do not read until the topic is back. */
+  private blocked = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
   private waitingForRoom = false;
@@ -27,26 +36,35 @@ export class FileServer {
     private readonly log: Logger,
   ) {}
 
-  /** Makes the running tailers match `entries`: start the new, stop the removed, re-target a changed topic. */
-  apply(entries: CollectEntry[]): void {
-    const wanted = new Map(entries.map((e) => [e.path, e]));
+  /** Makes the running tailers match `entries`: start the new, stop the removed, re-target a changed output. */
+  apply(entries: ResolvedEntry[]): void {
+    const wanted = new Map(entries.map((e) => [e.entry.path, e]));
     for (const [path, tailer] of this.tailers) {
       if (wanted.has(path)) continue;
       tailer.stop();
       this.tailers.delete(path);
-      this.log.info("Stopped collecting file; it is closed.", { path, topic: tailer.topic });
+      this.log.info("Stopped collecting file; it is closed.", { path, topic: tailer.output.topic });
     }
-    for (const entry of entries) {
+    for (const { entry, output } of entries) {
       const tailer = this.tailers.get(entry.path);
       if (!tailer) {
-        this.tailers.set(entry.path, this.createTailer(entry));
-        this.log.info("Started collecting file.", { path: entry.path, topic: entry.topic });
-      } else if (tailer.topic !== entry.topic) {
-        this.log.info("Topic changed; later lines go to the new topic.", { path: entry.path, from: tailer.topic, to: entry.topic });
-        tailer.topic = entry.topic;
+        this.tailers.set(entry.path, this.createTailer(entry, output));
+        this.log.info("Started collecting file.", { path: entry.path, topic: output.topic });
+      } else if (tailer.output.topic !== output.topic) {
+        this.log.info("Topic changed; later lines go to the new topic.", { path: entry.path, from: tailer.output.topic, to: output.topic });
+        tailer.output = output;
+      } else if (JSON.stringify(tailer.output) !== JSON.stringify(output)) {
+        this.log.info("Output settings changed; later lines use them.", { path: entry.path, topic: output.topic });
+        tailer.output = output;
       }
     }
     if (this.running) this.schedule(0);
+  }
+
+  /** Kafka refuses `topic` (or accepts it again): pause or resume reading the files that go there. */
+  setBlocked(topic: string, blocked: boolean): void {
+    if (blocked) this.blocked.add(topic);
+    else if (this.blocked.delete(topic) && this.running) this.schedule(0);
   }
 
   start(): void {
@@ -69,10 +87,10 @@ export class FileServer {
     return n;
   }
 
-  private createTailer(entry: CollectEntry): Tailer {
+  private createTailer(entry: CollectEntry, output: Output): Tailer {
     return new Tailer(
       entry.path,
-      entry.topic,
+      output,
       { rotateWaitMs: this.options.rotateWaitMs, from: entry.from ?? this.options.from, positions: this.options.positions },
       this.log.child("tail"),
     );
@@ -89,11 +107,15 @@ export class FileServer {
     this.timer = null;
     if (!this.running) return;
     const now = performance.now();
+    const time = Date.now();
     let more = false;
     const room = this.queue.room();
     for (const tailer of this.tailers.values()) {
+      if (this.blocked.has(tailer.output.topic)) continue;
+      const output = tailer.output;
       const sink: LineSink = (value, source, start, end) => {
-        room.bytes -= this.queue.push({ topic: tailer.topic, value, source, start, end, epoch: source.epoch });
+        const tracker = source.tracker;
+        room.bytes -= this.queue.push({ output, value, source, start, end, tracker, ticket: tracker.issue(end), time });
         room.lines--;
       };
       more ||= tailer.poll(now, room, sink).more;

@@ -9,6 +9,7 @@ import { closeSync, fstatSync, openSync, readdirSync, statSync, type BigIntStats
 import path from "node:path";
 import type { SavedPosition } from "../checkpoint/saved-position";
 import type { StartFrom } from "../discovery/collect-entry";
+import type { Output } from "../kafka/output";
 import type { Logger } from "../telemetry/logger";
 import { identityOf, sameFile, type FileIdentity } from "./file-identity";
 import { FileReader, type LineSink, type Room } from "./file-reader";
@@ -49,8 +50,8 @@ export class Tailer {
 
   constructor(
     readonly path: string,
-    /** Changing it sends later lines to the new topic; lines already read keep theirs. */
-    public topic: string,
+    /** Changing it sends later lines to the new topic (or settings); lines already read keep theirs. */
+    public output: Output,
     private readonly options: TailerOptions,
     private readonly log: Logger,
   ) {}
@@ -197,7 +198,7 @@ export class Tailer {
     this.options.positions.track(reader);
     if (file === this.path) {
       this.missingLogged = false;
-      this.log.info("Following file.", { path: this.path, topic: this.topic, offset, size, because });
+      this.log.info("Following file.", { path: this.path, topic: this.output.topic, offset, size, because });
     }
     return reader;
   }

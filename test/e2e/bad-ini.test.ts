@@ -50,7 +50,7 @@ test("an unknown section and a bad collect entry are reported together with the 
 test("check on a valid INI with a static list: exit 0 and prints what it would collect", () => {
   const r = runWith("[kafka]\naddress = 127.0.0.1:1\n\n[collect.web]\npath = /var/log/nginx/access.log\ntopic = web_log\n", ["check", "-c", "conf.ini"]);
   expect(r.code).toBe(0);
-  expect(r.stdout).toContain("/var/log/nginx/access.log -> topic web_log (from end)");
+  expect(r.stdout).toContain("/var/log/nginx/access.log -> topic web_log (from end, acks all, key path, none, raw)");
 });
 
 test("check on a bad INI: exit 2", () => {

@@ -24,7 +24,7 @@ test("each bad entry is named by index and path, with the field and the bad valu
   expect(r.problems).toEqual([
     'entry 0 ("/a.log"): field "topic" must be a non-empty string, got ""',
     'entry 1 ("rel.log"): field "path" must be an absolute path, got "rel.log"',
-    'entry 2 ("/b.log"): unknown field "encoding" (known: path, topic, from)',
+    'entry 2 ("/b.log"): unknown field "encoding" (known: path, topic, from, fields, acks, partitioner, key, key_pattern, partition, compression, format)',
     'entry 3: must be an object like {"path": ..., "topic": ...}, got "x"',
   ]);
 });

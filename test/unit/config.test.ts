@@ -26,7 +26,9 @@ function problems(text: string): string[] {
 
 test("the tutorial project's INI works unchanged, with defaults for the rest", () => {
   const c = parseIni(TUTORIAL, "/etc/logagent/conf.ini");
-  expect(c.kafka).toMatchObject({ brokers: ["127.0.0.1:9092"], chanMaxSize: 100000, acks: -1, clientId: "logagent" });
+  expect(c.kafka).toMatchObject({ brokers: ["127.0.0.1:9092"], chanMaxSize: 100000, clientId: "logagent" });
+  expect(c.kafka.output).toMatchObject({ acks: "all", partitioner: "key", key: "path", compression: "none", format: "raw" });
+  expect(c.kafka.security).toEqual({ sasl: null, tls: null });
   expect(c.etcd).toEqual({ endpoints: ["127.0.0.1:2379"], timeoutMs: 5000, collectKeyTemplate: "/logagent/%s/collect_config" });
   expect(c.agent).toMatchObject({ from: "end", logLevel: "info", stateDir: "/etc/logagent/logagent-state" });
 });
@@ -37,7 +39,7 @@ test("several endpoints, acks and an absolute state_dir", () => {
     "/x/conf.ini",
   );
   expect(c.kafka.brokers).toEqual(["a:1", "b:2", "c:3"]);
-  expect(c.kafka.acks).toBe(1);
+  expect(c.kafka.output.acks).toBe("1");
   expect(c.etcd?.endpoints).toEqual(["e1:2379", "e2:2379"]);
   expect(c.agent.stateDir).toBe("/var/lib/logagent");
   expect(c.agent.from).toBe("beginning");
@@ -69,7 +71,7 @@ test("without [etcd], the collect list comes from [collect.NAME] sections", () =
 
 test("a collect section with an unknown or missing field names the section and line", () => {
   const p = problems("[kafka]\naddress=k:1\n[collect.web]\npath = /a.log\ntopik = web\n");
-  expect(p).toContain("/etc/logagent/conf.ini:5: [collect.web] topik: unknown key (known: path, topic, from)");
+  expect(p).toContain("/etc/logagent/conf.ini:5: [collect.web] topik: unknown key (known: path, topic, from, fields, acks, partitioner, key, key_pattern, partition, compression, format)");
   expect(p).toContain('/etc/logagent/conf.ini:3: [collect.web]: missing field "topic"');
 });
 

@@ -1,7 +1,16 @@
 import { expect, test } from "bun:test";
 import { LineQueue, RECORD_OVERHEAD_BYTES, type LineRecord } from "../../src/pipeline/line-queue";
 
-const rec = (n: number, bytes = 10): LineRecord => ({ topic: "t", value: new Uint8Array(bytes), source: { path: "/a" } as never, start: 0, end: n, epoch: 0 });
+const rec = (n: number, bytes = 10): LineRecord => ({
+  output: null as never,
+  value: new Uint8Array(bytes),
+  source: { path: "/a" } as never,
+  start: 0,
+  end: n,
+  tracker: null as never,
+  ticket: 0,
+  time: 0,
+});
 
 test("room counts lines queued and lines in flight until they are settled", async () => {
   const q = new LineQueue(5, 1 << 20);

@@ -4,6 +4,7 @@ import { appendFileSync, closeSync, mkdtempSync, openSync, renameSync, rmSync, t
 import os from "node:os";
 import path from "node:path";
 import type { SavedPosition } from "../../src/checkpoint/saved-position";
+import type { Output } from "../../src/kafka/output";
 import { sameFile, type FileIdentity } from "../../src/tail/file-identity";
 import { MAX_LINE_BYTES, type FileReader } from "../../src/tail/file-reader";
 import { Tailer, type PositionBook } from "../../src/tail/tailer";
@@ -38,7 +39,7 @@ class MemoryBook implements PositionBook {
 let book: MemoryBook;
 
 function tailer(from: "end" | "beginning" = "beginning", rotateWaitMs = 1000): Tailer {
-  return new Tailer(file, "t", { rotateWaitMs, from, positions: book }, new Logger("test"));
+  return new Tailer(file, { topic: "t" } as Output, { rotateWaitMs, from, positions: book }, new Logger("test"));
 }
 const poll = (t: Tailer, lines = 1_000_000) => t.poll((clock += 100), (room = { lines, bytes: 1 << 30 }), sink);
 
