@@ -51,7 +51,13 @@ export class Agent {
       log.child("checkpoint"),
     );
     this.files = new FileServer(
-      { pollIntervalMs: agent.pollIntervalMs, rotateWaitMs: agent.rotateWaitMs, from: agent.from, positions: this.checkpointer },
+      {
+        pollIntervalMs: agent.pollIntervalMs,
+        idlePollMaxMs: agent.idlePollMaxMs,
+        rotateWaitMs: agent.rotateWaitMs,
+        from: agent.from,
+        positions: this.checkpointer,
+      },
       this.queue,
       log.child("files"),
     );

@@ -20,7 +20,9 @@ export class Checkpointer {
   /** Readers whose positions are still moving: open, or closed with lines not yet acknowledged. */
   private live = new Map<string, FileReader>();
   private timer: ReturnType<typeof setInterval> | null = null;
-  private lastWritten = "";
+  private lastHour = -1;
+  /** Set when a reader is tracked: its position must be saved even if it looks like the saved one. */
+  private dirty = false;
   private writing: Promise<void> = Promise.resolve();
   private failing = false;
   private flushSoon = false;
@@ -54,6 +56,7 @@ export class Checkpointer {
     const key = identityKey(reader.identity);
     this.live.set(key, reader);
     this.known.set(key, this.positionOf(reader, Date.now()));
+    this.dirty = true;
     if (!this.flushSoon) {
       this.flushSoon = true;
       setImmediate(() => {
@@ -82,22 +85,33 @@ export class Checkpointer {
 
   private async write(): Promise<void> {
     const now = Date.now();
+    // Only what changed is rebuilt: with a thousand idle files this runs every interval for nothing.
+    let changed = this.dirty;
+    this.dirty = false;
     for (const [key, reader] of this.live) {
-      this.known.set(key, this.positionOf(reader, now));
+      const saved = this.known.get(key);
+      const fingerprint = reader.refreshFingerprint();
+      if (!saved || saved.offset !== reader.acked || saved.fingerprint !== fingerprint) {
+        this.known.set(key, this.positionOf(reader, now));
+        changed = true;
+      } else saved.seenAt = now;
       if (reader.closed && reader.acked >= reader.offset) this.live.delete(key);
     }
     for (const [key, p] of this.known) {
-      if (!this.live.has(key) && now - p.seenAt > this.options.forgetAfterMs) this.known.delete(key);
+      if (!this.live.has(key) && now - p.seenAt > this.options.forgetAfterMs) {
+        this.known.delete(key);
+        changed = true;
+      }
     }
-    const positions = [...this.known.values()];
-    // seenAt changes on every pass; compare it by the hour so that an idle agent writes rarely, yet
-    // the saved seenAt of an idle open file stays recent enough not to be forgotten.
+    // seenAt alone does not make a write, except once an hour, so that the saved seenAt of an idle
+    // open file stays recent enough not to be forgotten after a restart.
     const hour = Math.floor(now / 3_600_000);
-    const signature = JSON.stringify([hour, positions.map((p) => [identityKey(p.identity), p.offset, p.fingerprint.hash, p.path])]);
-    if (signature === this.lastWritten) return;
+    if (hour !== this.lastHour) changed = true;
+    if (!changed) return;
+    const positions = [...this.known.values()];
     try {
       await this.store.save(positions);
-      this.lastWritten = signature;
+      this.lastHour = hour;
       if (this.failing) this.log.info("Positions are saved again.", { store: this.store.description });
       this.failing = false;
     } catch (err) {
@@ -108,6 +122,7 @@ export class Checkpointer {
         });
       }
       this.failing = true;
+      this.dirty = true; // try again at the next interval
     }
   }
 

@@ -44,6 +44,7 @@ export interface AgentConfig {
     from: StartFrom;
     ip: string;
     pollIntervalMs: number;
+    idlePollMaxMs: number;
     rotateWaitMs: number;
     maxBufferBytes: number;
     checkpointIntervalMs: number;
@@ -204,6 +205,7 @@ export function parseIni(text: string, file: string): AgentConfig {
       from: v("agent.from"),
       ip: v("agent.ip"),
       pollIntervalMs: v("agent.poll_interval_ms"),
+      idlePollMaxMs: v("agent.idle_poll_max_ms"),
       rotateWaitMs: v("agent.rotate_wait_ms"),
       maxBufferBytes: v("agent.max_buffer_bytes"),
       checkpointIntervalMs: v("agent.checkpoint_interval_ms"),

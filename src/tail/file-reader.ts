@@ -86,7 +86,9 @@ export class FileReader {
 
   /** The fingerprint grows with the file until it covers FINGERPRINT_BYTES; a file is never held back for being small. */
   refreshFingerprint(): Fingerprint {
-    if (!this.isClosed && this.fingerprint.bytes < FINGERPRINT_BYTES && this.size() > this.fingerprint.bytes) {
+    // `scannedTo` tells whether the file has grown past the fingerprint without a system call:
+    // this runs for every open file at every checkpoint.
+    if (!this.isClosed && this.fingerprint.bytes < FINGERPRINT_BYTES && this.scannedTo > this.fingerprint.bytes) {
       this.fingerprint = fingerprintOf(this.pread(0, FINGERPRINT_BYTES));
     }
     return this.fingerprint;

@@ -11,6 +11,7 @@ import { Tailer, type PositionBook } from "./tailer";
 
 export interface FileServerOptions {
   pollIntervalMs: number;
+  idlePollMaxMs: number;
   rotateWaitMs: number;
   from: StartFrom;
   positions: PositionBook;
@@ -91,7 +92,13 @@ export class FileServer {
     return new Tailer(
       entry.path,
       output,
-      { rotateWaitMs: this.options.rotateWaitMs, from: entry.from ?? this.options.from, positions: this.options.positions },
+      {
+        rotateWaitMs: this.options.rotateWaitMs,
+        baseIntervalMs: this.options.pollIntervalMs,
+        idleMaxMs: this.options.idlePollMaxMs,
+        from: entry.from ?? this.options.from,
+        positions: this.options.positions,
+      },
       this.log.child("tail"),
     );
   }
@@ -111,7 +118,7 @@ export class FileServer {
     let more = false;
     const room = this.queue.room();
     for (const tailer of this.tailers.values()) {
-      if (this.blocked.has(tailer.output.topic)) continue;
+      if (!tailer.due(now) || this.blocked.has(tailer.output.topic)) continue;
       const output = tailer.output;
       const sink: LineSink = (value, source, start, end) => {
         const tracker = source.tracker;

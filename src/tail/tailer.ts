@@ -23,8 +23,15 @@ export interface PositionBook {
   track(reader: FileReader): void;
 }
 
+/** Checks without news before an idle file starts to be polled less often. */
+const IDLE_CHECKS_AT_BASE_RATE = 8;
+
 export interface TailerOptions {
   rotateWaitMs: number;
+  /** The file server's poll interval, the rate a busy file is checked at. */
+  baseIntervalMs: number;
+  /** The longest an idle file goes unchecked. */
+  idleMaxMs: number;
   /** Where a file found at the path when the entry starts is read from, if nothing was saved about the path. */
   from: StartFrom;
   positions: PositionBook;
@@ -47,6 +54,8 @@ export class Tailer {
   private firstPoll = true;
   private missingLogged = false;
   private stopped = false;
+  private idleChecks = 0;
+  private nextPollAt = 0;
 
   constructor(
     readonly path: string,
@@ -57,8 +66,25 @@ export class Tailer {
   ) {}
 
   /** Reads what is new, as much as `room` allows. `now` is a monotonic clock in ms. */
+  /** Whether poll() would look at the file now (an idle file is looked at less often). */
+  due(now: number): boolean {
+    return !this.stopped && now >= this.nextPollAt;
+  }
+
   poll(now: number, room: Room, sink: LineSink): PollResult {
-    if (this.stopped) return { lines: 0, more: false };
+    if (!this.due(now)) return { lines: 0, more: false };
+    const result = this.pollNow(now, room, sink);
+    // An idle file is looked at less and less often, down to every idleMaxMs: with a thousand quiet
+    // files, polling each at the base rate would cost several percent of a core. Any change (new
+    // bytes, a rotation, a file still draining) brings it back to the base rate.
+    const busy = result.lines > 0 || result.more || this.draining.length > 0 || this.current === null;
+    this.idleChecks = busy ? 0 : this.idleChecks + 1;
+    const interval = this.idleChecks <= IDLE_CHECKS_AT_BASE_RATE ? 0 : Math.min(this.options.idleMaxMs, this.options.baseIntervalMs * 2 ** (this.idleChecks - IDLE_CHECKS_AT_BASE_RATE));
+    this.nextPollAt = now + interval;
+    return result;
+  }
+
+  private pollNow(now: number, room: Room, sink: LineSink): PollResult {
     let lines = 0;
     let more = false;
     const stats = this.statPath();

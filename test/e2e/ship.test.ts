@@ -68,7 +68,8 @@ test("every message carries host, path and byte-offset headers, so consumers can
 
 test("SIGTERM stops the agent with exit code 0 after lines in flight are acknowledged", async () => {
   appendNumbered(files[2]!, "last", 0, 100);
-  await Bun.sleep(300);
+  // The file has been quiet, so it is polled only every idle_poll_max_ms (2 s): give it that long to be read.
+  await Bun.sleep(2500);
   expect(await agent.stop("SIGTERM")).toBe(0);
   expect(agent.log).toContain("Stopped; every line read was acknowledged by Kafka");
   expect(await reader.waitFor(topicB, 5100)).toEqual([...numbered("f2", 0, 5000), ...numbered("last", 0, 100)]);

@@ -39,7 +39,7 @@ class MemoryBook implements PositionBook {
 let book: MemoryBook;
 
 function tailer(from: "end" | "beginning" = "beginning", rotateWaitMs = 1000): Tailer {
-  return new Tailer(file, { topic: "t" } as Output, { rotateWaitMs, from, positions: book }, new Logger("test"));
+  return new Tailer(file, { topic: "t" } as Output, { rotateWaitMs, from, positions: book, baseIntervalMs: 100, idleMaxMs: 100 }, new Logger("test"));
 }
 const poll = (t: Tailer, lines = 1_000_000) => t.poll((clock += 100), (room = { lines, bytes: 1 << 30 }), sink);
 
@@ -221,4 +221,31 @@ describe("resuming from saved positions", () => {
     expect(out).toEqual(["written while down"]);
     t2.stop();
   });
+});
+
+test("an idle file is polled less and less often, up to idleMaxMs, and at the base rate again once it grows", () => {
+  writeFileSync(file, "");
+  const t = new Tailer(file, { topic: "t" } as Output, { rotateWaitMs: 100, from: "beginning", positions: book, baseIntervalMs: 100, idleMaxMs: 400 }, new Logger("test"));
+  let now = 0;
+  const at = (ms: number) => t.poll((now = ms), { lines: 1000, bytes: 1 << 20 }, sink);
+  for (let i = 0; i <= 8; i++) at(i * 100); // nine checks without news: the next is due 200 ms later
+  appendFileSync(file, "late\n");
+  at(900);
+  expect(out).toEqual([]); // not due yet
+  at(1000);
+  expect(out).toEqual(["late"]);
+  appendFileSync(file, "prompt\n");
+  at(1100); // news resets the backoff: due again at the base rate
+  expect(out).toEqual(["late", "prompt"]);
+  // Long idle: never more than idleMaxMs between checks.
+  for (let ms = 1300; ms < 5000; ms += 100) at(ms);
+  appendFileSync(file, "capped\n");
+  let seenAt = -1;
+  for (let ms = 5000; ms <= 5400 && seenAt < 0; ms += 100) {
+    at(ms);
+    if (out.includes("capped")) seenAt = ms;
+  }
+  expect(seenAt).toBeGreaterThan(-1);
+  void now;
+  t.stop();
 });
