@@ -30,6 +30,7 @@ export class FileServer {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
   private waitingForRoom = false;
+  private passes = 0;
 
   constructor(
     private readonly options: FileServerOptions,
@@ -117,7 +118,12 @@ export class FileServer {
     const time = Date.now();
     let more = false;
     const room = this.queue.room();
-    for (const tailer of this.tailers.values()) {
+    // Start each pass at the next tailer: when the queue is nearly full, the first tailers polled
+    // take the room, and a fixed order would starve the last ones.
+    const tailers = [...this.tailers.values()];
+    const first = tailers.length ? this.passes++ % tailers.length : 0;
+    for (let i = 0; i < tailers.length; i++) {
+      const tailer = tailers[(first + i) % tailers.length]!;
       if (!tailer.due(now) || this.blocked.has(tailer.output.topic)) continue;
       const output = tailer.output;
       const sink: LineSink = (value, source, start, end) => {
@@ -125,7 +131,8 @@ export class FileServer {
         room.bytes -= this.queue.push({ output, value, source, start, end, tracker, ticket: tracker.issue(end), time });
         room.lines--;
       };
-      more ||= tailer.poll(now, room, sink).more;
+      // Not `more ||= tailer.poll(...)`: that would skip polling every tailer after the first busy one.
+      if (tailer.poll(now, room, sink).more) more = true;
     }
     if (this.queue.full()) {
       // Back-pressure: Kafka is slow or away. Sleep until the sink settles lines, not on a timer.

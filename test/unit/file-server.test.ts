@@ -1,0 +1,44 @@
+// The file server against real files and a small queue drained like the Kafka side would.
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Output } from "../../src/kafka/output";
+import { LineQueue } from "../../src/pipeline/line-queue";
+import { FileServer } from "../../src/tail/file-server";
+import { Logger, setLogLevel } from "../../src/telemetry/logger";
+
+setLogLevel("error");
+const dir = mkdtempSync(path.join(os.tmpdir(), "file-server-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test("every file makes progress while the queue is full: a busy file does not starve the others", async () => {
+  const files = [0, 1, 2, 3].map((i) => path.join(dir, `f${i}.log`));
+  files.forEach((f, i) => writeFileSync(f, Array.from({ length: 3000 }, (_, j) => `f${i}-${j}\n`).join("")));
+  const queue = new LineQueue(50, 1 << 20); // far smaller than one file
+  const positions = { find: () => undefined, under: () => [], track: () => {} };
+  const server = new FileServer({ pollIntervalMs: 10, idlePollMaxMs: 10, rotateWaitMs: 100, from: "beginning", positions }, queue, new Logger("test"));
+  server.apply(files.map((f, i) => ({ entry: { path: f, topic: `t${i}` }, output: { topic: `t${i}` } as Output })));
+  server.start();
+  const got = new Map<string, string[]>();
+  const deadline = Date.now() + 20_000;
+  let total = 0;
+  let atHalf: number[] = [];
+  while (total < 12_000 && Date.now() < deadline) {
+    if (total >= 6000 && atHalf.length === 0) atHalf = [0, 1, 2, 3].map((i) => got.get(`t${i}`)?.length ?? 0);
+    await queue.whenItems();
+    const batch = queue.take(20, 1 << 20); // a slow consumer: the queue stays full most of the time
+    for (const r of batch) {
+      const list = got.get(r.output.topic) ?? [];
+      list.push(new TextDecoder().decode(r.value));
+      got.set(r.output.topic, list);
+    }
+    total += batch.length;
+    queue.settle(batch);
+    await Bun.sleep(1);
+  }
+  server.stop();
+  // Half-way through, every file has had a fair share, not just the first one polled.
+  for (const n of atHalf) expect(n).toBeGreaterThan(750);
+  for (let i = 0; i < 4; i++) expect(got.get(`t${i}`)).toEqual(Array.from({ length: 3000 }, (_, j) => `f${i}-${j}`));
+}, 30_000);
