@@ -23,7 +23,7 @@ export const TARGETS = {
 } as const;
 type Target = keyof typeof TARGETS;
 
-const etcdProtoInline: BunPlugin = {
+export const etcdProtoInline: BunPlugin = {
   name: "etcd3-proto-inline",
   setup(build) {
     build.onLoad({ filter: /etcd3[\\/]lib[\\/]connection-pool\.js$/ }, ({ path: file }) => {
@@ -44,7 +44,7 @@ const KAFKAJS_REPLACEMENTS: [RegExp, string, string][] = [
   [/kafkajs[\\/]src[\\/]protocol[\\/]recordBatch[\\/]record[\\/]v0[\\/]index\.js$/, "src/kafka/record-encoder.ts", "encodeRecord"],
   [/kafkajs[\\/]src[\\/]producer[\\/]groupMessagesPerPartition\.js$/, "src/kafka/group-by-partition.ts", "groupMessagesPerPartition"],
 ];
-const kafkajsReplacements: BunPlugin = {
+export const kafkajsReplacements: BunPlugin = {
   name: "kafkajs-replacements",
   setup(build) {
     for (const [filter, file, name] of KAFKAJS_REPLACEMENTS) {
@@ -94,4 +94,4 @@ async function main(): Promise<void> {
   writeFileSync(path.join(DIST, "SHA256SUMS"), sums.join("\n") + "\n");
 }
 
-await main();
+if (import.meta.main) await main();

@@ -7,13 +7,14 @@
 // takes: dropping by time is how peers lose data. Only then are its lines
 // settled in the queue (freeing room for tailers) and their files' delivery
 // trackers advanced, which is what makes saved positions delivery-gated.
-import { CompressionTypes, Kafka, logLevel as KafkaLogLevel, Partitioners, type Message, type Producer, type SASLOptions } from "kafkajs";
+import { CompressionTypes, Kafka, logLevel as KafkaLogLevel, type Message, type Producer, type SASLOptions } from "kafkajs";
 import type { AgentConfig } from "../config/load-ini";
 import type { LineQueue, LineRecord } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { compressionType, registerCodecs } from "./codecs";
 import { envelope, keyFor, type Output } from "./output";
+import { cachingDefaultPartitioner } from "./partitioner";
 
 export interface SinkEvents {
   /** Kafka refuses a topic (unknown and not creatable, not authorized, ...), or accepts it again. */
@@ -100,7 +101,7 @@ export class KafkaSink {
       allowAutoTopicCreation: config.autoCreateTopics,
       idempotent: config.idempotent,
       ...(config.idempotent ? { maxInFlightRequests: 1 } : {}),
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: cachingDefaultPartitioner,
     });
   }
 

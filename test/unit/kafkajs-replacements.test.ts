@@ -46,3 +46,19 @@ test("grouping by partition gives kafkajs's result: same partitions, same order,
   expect(calls[0]).toEqual(calls[1]!);
   expect(groupMessagesPerPartition({ topic: "t", partitionMetadata: [], messages, partitioner: partitioner(0) })).toEqual({});
 });
+
+test("the caching partitioner chooses exactly what kafkajs's default partitioner chooses", () => {
+  const { cachingDefaultPartitioner } = require("../../src/kafka/partitioner");
+  const { Partitioners } = require("kafkajs");
+  const ours = cachingDefaultPartitioner();
+  const theirs = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: 7 }, (_, i) => ({ partitionId: i, leader: 1 }));
+  const keys = ["/var/log/app.log", "web-7", "ann", "bob", "", "ünï", "/var/log/app.log"];
+  for (const key of keys) {
+    const message = { key, value: "x" };
+    expect(ours({ topic: "t", partitionMetadata, message })).toBe(theirs({ topic: "t", partitionMetadata, message }));
+  }
+  expect(ours({ topic: "t", partitionMetadata, message: { partition: 5, key: "k", value: "x" } })).toBe(5);
+  const roundRobin = new Set(Array.from({ length: 14 }, () => ours({ topic: "t", partitionMetadata, message: { value: "x" } })));
+  expect(roundRobin.size).toBe(7);
+});
