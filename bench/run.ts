@@ -390,6 +390,17 @@ function stopServices(dir: string, keepLogs: boolean): void {
 const kafka = new Kafka({ clientId: "logagent-bench", brokers: [BROKER], logLevel: logLevel.NOTHING, retry: { retries: 5 } });
 let admin: Admin | null = null;
 
+/**
+ * A fresh admin client for each run. kafkajs's admin refreshes metadata for every topic it has ever
+ * been asked about; one deleted since then fails the refresh ("This server does not host this
+ * topic-partition"), which once broke the run after a topic deletion.
+ */
+async function freshAdmin(): Promise<void> {
+  await admin?.disconnect().catch(() => {});
+  admin = kafka.admin();
+  await admin.connect();
+}
+
 async function createTopic(topic: string, configEntries: { name: string; value: string }[] = []): Promise<void> {
   await admin!.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries }], waitForLeaders: true, timeout: 20_000 });
 }
@@ -399,8 +410,9 @@ async function endOffset(topic: string): Promise<number> {
   return parts.reduce((sum, p) => sum + Number(p.high), 0);
 }
 
+/** Frees the disk the topic took; a failure only costs disk space, so it is reported and the run goes on. */
 async function deleteTopic(topic: string): Promise<void> {
-  await admin!.deleteTopics({ topics: [topic], timeout: 20_000 }).catch(() => {});
+  await admin!.deleteTopics({ topics: [topic], timeout: 20_000 }).catch((e) => say(`could not delete topic ${topic}: ${(e as Error).message}`));
 }
 
 let topicCounter = 0;
@@ -632,10 +644,18 @@ async function waitForOffset(topic: string, expected: number, procs: Proc[], lim
   let arrived = 0;
   let lastProgress = performance.now();
   // An incomplete run is timed to its last progress, so its lines/s is not diluted by the wait for the rest.
-  const gaveUp = (why: string) => ({ arrived, seconds: (lastProgress - t0) / 1000, note: `${why}; timed to the last line that arrived` });
+  let pollError = "";
+  const gaveUp = (why: string) => ({
+    arrived,
+    seconds: (lastProgress - t0) / 1000,
+    note: `${why}; timed to the last line that arrived${pollError ? `; last offset poll error: ${pollError}` : ""}`,
+  });
   for (let i = 0; i < 1_000_000; i++) {
     const polledAt = performance.now();
-    const now = await endOffset(topic).catch(() => arrived);
+    const now = await endOffset(topic).catch((e) => {
+      pollError = (e as Error).message;
+      return arrived;
+    });
     const at = performance.now();
     if (now >= expected) return { arrived: now, seconds: (at - t0) / 1000, note: "" };
     if (now !== arrived) lastProgress = at;
@@ -653,6 +673,7 @@ async function waitForOffset(topic: string, expected: number, procs: Proc[], lim
 async function throughputRun(tool: Tool, ds: Dataset, acks: Acks, runDir: string, kafkaPid: number): Promise<ThroughputResult> {
   const label = `${ds.label} acks=${acks} ${tool}`;
   const topic = topicName(`${ds.files.length}x${ds.lineSize}-acks${acks}-${tool}`);
+  await freshAdmin();
   await createTopic(topic);
   const dir = path.join(runDir, "runs", topic);
   const limitMs = 30_000 + ds.bytes / 2_000; // at least 2 MB/s
@@ -725,6 +746,7 @@ async function latencyRun(tool: Tool, runDir: string): Promise<LatencyResult> {
   const total = rate * seconds;
   const topic = topicName(`latency-${tool}`);
   // The broker stamps each record with its append time, which gives a second, consumer-free figure.
+  await freshAdmin();
   await createTopic(topic, [{ name: "message.timestamp.type", value: "LogAppendTime" }]);
   const dir = path.join(runDir, "runs", topic);
   mkdirSync(dir, { recursive: true });
@@ -847,6 +869,7 @@ async function idleRun(runDir: string): Promise<IdleResult> {
     return f;
   });
   const topic = topicName("idle");
+  await freshAdmin();
   await createTopic(topic);
   const [agent] = launch("logagent", path.join(runDir, "runs", topic), files, topic, {});
   try {
@@ -1164,8 +1187,6 @@ async function main(): Promise<void> {
 
   servicesDir = path.join(runDir, "services");
   const services = startServices(servicesDir);
-  admin = kafka.admin();
-  await admin.connect();
 
   const tp: ThroughputResult[] = [];
   if (SETTINGS.only.has("throughput")) {
