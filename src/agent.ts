@@ -6,26 +6,13 @@ import { FilePositionStore } from "./checkpoint/file-position-store";
 import { ConfigError } from "./config/config-error";
 import type { AgentConfig } from "./config/load-ini";
 import { expandKey, type HostIdentity } from "./config/host";
-import { type CollectEntry, entryLabel } from "./discovery/collect-entry";
+import type { CollectEntry } from "./discovery/collect-entry";
 import { EtcdCollectSource } from "./discovery/etcd-source";
 import { KafkaSink } from "./kafka/kafka-sink";
-import { resolveOutput } from "./kafka/output";
+import { type ResolvedEntry, resolveEntries } from "./kafka/output";
 import { LineQueue } from "./pipeline/line-queue";
-import { FileServer, type ResolvedEntry } from "./tail/file-server";
+import { FileServer } from "./tail/file-server";
 import type { Logger } from "./telemetry/logger";
-
-/** Resolves every entry's output; problems name the entry and field. */
-export function resolveEntries(entries: CollectEntry[], config: AgentConfig, host: HostIdentity): { resolved: ResolvedEntry[]; problems: string[] } {
-  const ctx = { defaults: config.kafka.output, fields: config.fields, host, idempotent: config.kafka.idempotent };
-  const resolved: ResolvedEntry[] = [];
-  const problems: string[] = [];
-  for (const entry of entries) {
-    const r = resolveOutput(entry, ctx);
-    if (r.output) resolved.push({ entry, output: r.output });
-    else problems.push(...r.problems.map((p) => `${entryLabel(entry)}: ${p}`));
-  }
-  return { resolved, problems };
-}
 
 export class Agent {
   private readonly queue: LineQueue;

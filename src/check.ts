@@ -1,10 +1,10 @@
 // `logagent check -c conf.ini`: validates the INI and, when etcd answers, the
 // collect list; prints what the agent would collect. Exit 0 valid, 2 not.
 import pc from "picocolors";
-import { resolveEntries } from "./agent";
 import { detectHost, expandKey, type HostIdentity } from "./config/host";
 import { type AgentConfig, loadIni } from "./config/load-ini";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
+import { resolveEntries } from "./kafka/output";
 import { createEtcdClient } from "./discovery/etcd-source";
 
 const EXIT_INVALID = 2;

@@ -2,7 +2,8 @@
 // replaced), acks, compression, partition choice and message format. Resolved
 // once when a collect list is applied, so the per-line path only reads it.
 import type { HostIdentity } from "../config/host";
-import type { CollectEntry } from "../discovery/collect-entry";
+import type { AgentConfig } from "../config/load-ini";
+import { type CollectEntry, entryLabel } from "../discovery/collect-entry";
 
 export type Acks = -1 | 0 | 1;
 export type Compression = "none" | "gzip" | "snappy" | "lz4" | "zstd";
@@ -87,6 +88,25 @@ export function resolveOutput(entry: CollectEntry, ctx: OutputContext): { output
     },
     problems,
   };
+}
+
+/** A collect entry with its output resolved. */
+export interface ResolvedEntry {
+  entry: CollectEntry;
+  output: Output;
+}
+
+/** Resolves every entry's output; problems name the entry and field. */
+export function resolveEntries(entries: CollectEntry[], config: AgentConfig, host: HostIdentity): { resolved: ResolvedEntry[]; problems: string[] } {
+  const ctx = { defaults: config.kafka.output, fields: config.fields, host, idempotent: config.kafka.idempotent };
+  const resolved: ResolvedEntry[] = [];
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const r = resolveOutput(entry, ctx);
+    if (r.output) resolved.push({ entry, output: r.output });
+    else problems.push(...r.problems.map((p) => `${entryLabel(entry)}: ${p}`));
+  }
+  return { resolved, problems };
 }
 
 /** The message key for a line, or null for no key. */

@@ -38,6 +38,7 @@ export class LineQueue {
   private bytesHeld = 0;
   private itemWaiters: (() => void)[] = [];
   private roomWaiters: (() => void)[] = [];
+  private itemsReady: Promise<void> | null = null;
 
   constructor(
     readonly maxLines: number,
@@ -111,7 +112,10 @@ export class LineQueue {
 
   /** Resolves when there is at least one line to take. */
   whenItems(): Promise<void> {
-    return this.pending > 0 ? Promise.resolve() : new Promise((resolve) => this.itemWaiters.push(resolve));
+    if (this.pending > 0) return Promise.resolve();
+    // One shared promise: a caller that also waits on a timer and gives up does not leave a waiter behind.
+    this.itemsReady ??= new Promise<void>((resolve) => this.itemWaiters.push(resolve)).finally(() => (this.itemsReady = null));
+    return this.itemsReady;
   }
 
   /** Resolves when a tailer may read again. */

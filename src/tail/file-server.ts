@@ -3,7 +3,7 @@
 // calls `apply` with the whole new list, and the server starts, stops or
 // re-targets tailers to match.
 import type { CollectEntry, StartFrom } from "../discovery/collect-entry";
-import type { Output } from "../kafka/output";
+import type { Output, ResolvedEntry } from "../kafka/output";
 import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import type { LineSink } from "./file-reader";
@@ -17,14 +17,10 @@ export interface FileServerOptions {
   positions: PositionBook;
 }
 
-/** A collect entry with its output resolved. */
-export interface ResolvedEntry {
-  entry: CollectEntry;
-  output: Output;
-}
-
 export class FileServer {
   private tailers = new Map<string, Tailer>();
+  /** The tailers as an array, rebuilt when the list changes rather than on every pass. */
+  private order: Tailer[] = [];
   /** Topics Kafka refuses for now (see KafkaSink); their tailers do not read until the topic is back. */
   private blocked = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -60,6 +56,7 @@ export class FileServer {
         tailer.output = output;
       }
     }
+    this.order = [...this.tailers.values()];
     if (this.running) this.schedule(0);
   }
 
@@ -81,6 +78,7 @@ export class FileServer {
     this.timer = null;
     for (const tailer of this.tailers.values()) tailer.stop();
     this.tailers.clear();
+    this.order = [];
   }
 
   openFiles(): number {
@@ -120,7 +118,7 @@ export class FileServer {
     const room = this.queue.room();
     // Start each pass at the next tailer: when the queue is nearly full, the first tailers polled
     // take the room, and a fixed order would starve the last ones.
-    const tailers = [...this.tailers.values()];
+    const tailers = this.order;
     const first = tailers.length ? this.passes++ % tailers.length : 0;
     for (let i = 0; i < tailers.length; i++) {
       const tailer = tailers[(first + i) % tailers.length]!;

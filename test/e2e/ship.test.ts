@@ -66,7 +66,7 @@ test("every message carries host, path and byte-offset headers, so consumers can
   expect(messages[0]!.headers.host!.length).toBeGreaterThan(0);
 });
 
-test("SIGTERM stops the agent with exit code 0 after lines in flight are acknowledged", async () => {
+test("SIGTERM stops the agent with exit code 0, every line it read acknowledged and in Kafka", async () => {
   appendNumbered(files[2]!, "last", 0, 100);
   // The file has been quiet, so it is polled only every idle_poll_max_ms (2 s): give it that long to be read.
   await Bun.sleep(2500);
