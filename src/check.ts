@@ -15,10 +15,16 @@ function printEntries(entries: CollectEntry[], config: AgentConfig, host: HostId
   for (const p of problems) console.log(`${pc.red("error")} ${origin}: ${p}`);
   if (problems.length) return false;
   if (resolved.length === 0) console.log("  (nothing to collect)");
-  for (const { entry, output: o } of resolved) {
+  for (const { entry, output: o, tail: t } of resolved) {
     const partitioning = o.partitioner === "partition" ? `partition ${o.partition}` : o.partitioner === "key" ? `key ${o.key}` : "round robin";
     const acks = o.acks === -1 ? "all" : o.acks;
-    console.log(`  ${entry.path} -> topic ${o.topic} (from ${entry.from ?? config.agent.from}, acks ${acks}, ${partitioning}, ${o.compression}, ${o.format})`);
+    const reading = [
+      t.glob ? "glob" : "",
+      t.lines.encoding !== "utf-8" ? `encoding ${t.lines.encoding}` : "",
+      t.lines.multiline ? `multiline ${t.lines.multiline.start ? "start" : "continuation"} ${t.lines.multiline.start ?? t.lines.multiline.continuation}` : "",
+      t.lines.include.length || t.lines.exclude.length ? "line filters" : "",
+    ].filter(Boolean);
+    console.log(`  ${entry.path} -> topic ${o.topic} (from ${t.from}, acks ${acks}, ${partitioning}, ${o.compression}, ${o.format}${reading.map((r) => ", " + r).join("")})`);
   }
   return true;
 }

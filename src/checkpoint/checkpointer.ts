@@ -38,8 +38,15 @@ export class Checkpointer {
     this.log.info("Loaded saved positions.", { store: this.store.description, files: this.known.size });
   }
 
+  /**
+   * Where this file was: a reader still following it (its entry was just replaced by another that
+   * names the same file) gives its read position, so the new reader neither repeats nor skips lines.
+   */
   find(identity: FileIdentity): SavedPosition | undefined {
-    return this.known.get(identityKey(identity));
+    const key = identityKey(identity);
+    const live = this.live.get(key);
+    if (live) return { ...this.positionOf(live, Date.now()), offset: live.offset };
+    return this.known.get(key);
   }
 
   /** Saved positions of files last read under `path`. */
@@ -131,7 +138,8 @@ export class Checkpointer {
       identity: reader.identity,
       fingerprint: reader.refreshFingerprint(),
       offset: reader.acked,
-      path: reader.path,
+      path: reader.entryPath,
+      file: reader.path,
       seenAt: now,
     };
   }

@@ -19,6 +19,8 @@ interface FileFormat {
     fingerprint: { bytes: number; hash: string };
     offset: number;
     path: string;
+    /** Added with globs; older files lack it. */
+    file?: string;
     seen_at: number;
   }[];
 }
@@ -35,6 +37,7 @@ function decode(text: string): SavedPosition[] {
       fingerprint: { bytes: f.fingerprint.bytes, hash: f.fingerprint.hash },
       offset: f.offset,
       path: f.path,
+      ...(typeof f.file === "string" ? { file: f.file } : {}),
       seenAt: f.seen_at,
     };
   });
@@ -49,6 +52,7 @@ function encode(positions: SavedPosition[]): string {
       fingerprint: p.fingerprint,
       offset: p.offset,
       path: p.path,
+      ...(p.file !== undefined ? { file: p.file } : {}),
       seen_at: p.seenAt,
     })),
   };

@@ -6,8 +6,10 @@ export interface SavedPosition {
   fingerprint: Fingerprint;
   /** Every line before this byte offset has been acknowledged by Kafka. */
   offset: number;
-  /** The collect entry's path the file was read under (after a rotation the file's own name differs). */
+  /** The collect entry's path (or glob) the file was read under. */
   path: string;
+  /** The file's own name when it was found; a file rotated while the agent was down is looked for beside it. Absent in positions saved by 0.x before globs. */
+  file?: string;
   /** When the file was last seen open, in ms since the epoch; old entries are forgotten. */
   seenAt: number;
 }

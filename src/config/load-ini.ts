@@ -7,6 +7,7 @@ import ini from "ini";
 import { type CollectEntry, type StartFrom, ENTRY_FIELD_NAMES, validateEntries } from "../discovery/collect-entry";
 import type { LogLevel } from "../telemetry/logger";
 import type { OutputOptions } from "../kafka/output";
+import type { TailOptions } from "../tail/tail-settings";
 import { ConfigError, type ConfigProblem } from "./config-error";
 import { ENTRY_OPTIONS, OPTIONS, SECTIONS, describeType, findOption, parseOptionValue } from "./options";
 
@@ -46,6 +47,10 @@ export interface AgentConfig {
     pollIntervalMs: number;
     idlePollMaxMs: number;
     rotateWaitMs: number;
+    rescanIntervalMs: number;
+    maxOpenFiles: number;
+    /** Defaults of the [agent] options a collect entry may override (how its files are read). */
+    tail: TailOptions;
     maxBufferBytes: number;
     checkpointIntervalMs: number;
     forgetAfterMs: number;
@@ -166,7 +171,7 @@ export function parseIni(text: string, file: string): AgentConfig {
   const collect = validateEntries(collectRaw, collectLabels);
   for (const message of collect.problems) {
     const section = /^\[(.*?)\]/.exec(message)?.[1];
-    const key = /field "(\w+)"/.exec(message)?.[1];
+    const key = /field "([\w.]+)"/.exec(message)?.[1];
     problems.push({ file, line: section ? at(section, key) : undefined, message });
   }
   if (!sections.has("etcd") && collectRaw.length === 0 && problems.length === 0) {
@@ -178,7 +183,8 @@ export function parseIni(text: string, file: string): AgentConfig {
   );
   if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
 
-  const output = Object.fromEntries(ENTRY_OPTIONS.map((o) => [o.key, v(`kafka.${o.key}`)])) as unknown as OutputOptions;
+  const entryDefaults = (section: string) => Object.fromEntries(ENTRY_OPTIONS.filter((o) => o.section === section).map((o) => [o.key, v(`${section}.${o.key}`)]));
+  const output = entryDefaults("kafka") as unknown as OutputOptions;
   return {
     file,
     kafka: {
@@ -207,6 +213,9 @@ export function parseIni(text: string, file: string): AgentConfig {
       pollIntervalMs: v("agent.poll_interval_ms"),
       idlePollMaxMs: v("agent.idle_poll_max_ms"),
       rotateWaitMs: v("agent.rotate_wait_ms"),
+      rescanIntervalMs: v("agent.rescan_interval_ms"),
+      maxOpenFiles: v("agent.max_open_files"),
+      tail: entryDefaults("agent") as unknown as TailOptions,
       maxBufferBytes: v("agent.max_buffer_bytes"),
       checkpointIntervalMs: v("agent.checkpoint_interval_ms"),
       forgetAfterMs: v<number>("agent.forget_after_s") * 1000,

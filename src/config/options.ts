@@ -1,13 +1,18 @@
 // Every INI option, declared once. Parsing, validation, `--help` and the README
 // table are all driven from this table, so an option cannot exist in one and
 // be missing from another.
+import { ENCODINGS } from "../lines/encoding";
+import { compileGlob } from "../tail/glob";
 import { LOG_LEVELS } from "../telemetry/logger";
 
 export type OptionType =
   | { kind: "string" }
   | { kind: "list" } // comma-separated, blanks ignored
   | { kind: "int"; min: number; max: number }
-  | { kind: "enum"; values: readonly string[] };
+  | { kind: "enum"; values: readonly string[] }
+  | { kind: "regex" } // one regular expression (JavaScript syntax); empty means none
+  | { kind: "regexes" } // several: a JSON array, or in the INI one value or repeated `key[] = ...`
+  | { kind: "globs" }; // file name patterns, given like `regexes`
 
 export interface OptionSpec {
   section: string;
@@ -24,7 +29,7 @@ export const SECTIONS = {
   kafka: "Where to send lines, and how. Required. Keys marked per entry can be overridden in a collect entry.",
   fields: "Free-form `name = value` pairs: static fields for the JSON envelope and for `{name}` in topic templates. Optional.",
   etcd: "Where this host's collect list lives. Optional: without it the list comes from [collect.NAME] sections.",
-  agent: "How the agent itself behaves. Optional.",
+  agent: "How the agent itself behaves, and how files are read. Optional. Keys marked per entry can be overridden in a collect entry.",
 } as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -62,6 +67,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   { section: "agent", key: "poll_interval_ms", type: { kind: "int", min: 10, max: 60_000 }, default: "100", description: "How often a file that is being written is checked for new lines and rotation; idle files back off (see idle_poll_max_ms)." },
   { section: "agent", key: "idle_poll_max_ms", type: { kind: "int", min: 10, max: 60_000 }, default: "2000", description: "A file without news is polled less and less often, down to this interval; a file that grows is polled every poll_interval_ms. The first line after a quiet spell can wait this long." },
   { section: "agent", key: "rotate_wait_ms", type: { kind: "int", min: 0, max: 3_600_000 }, default: "5000", description: "After a rotation, how long the old file is kept open and read so that a writer's last lines are not lost." },
+  { section: "agent", key: "rescan_interval_ms", type: { kind: "int", min: 100, max: 3_600_000 }, default: "2000", description: "How often an entry whose path is a glob is expanded again to find new files (a file that the agent already follows is watched every poll_interval_ms)." },
+  { section: "agent", key: "max_open_files", type: { kind: "int", min: 1, max: 1_000_000 }, default: "1024", description: "The most files held open at once. More files wait their turn, nothing lost: while files wait, a file that has not grown for idle_poll_max_ms is closed to give its place, and reopened when it grows." },
+  { section: "agent", key: "exclude", entry: true, type: { kind: "globs" }, default: "", description: "Files a glob path must not pick up, as globs: one without a path separator matches the file's name (`*.gz`), one with a separator its whole path." },
+  { section: "agent", key: "ignore_older_s", entry: true, type: { kind: "int", min: 0, max: 10 * 365 * 86400 }, default: "0", description: "A file found untouched (by its modification time) for longer than this is skipped; if it grows later, only the new lines are read. 0 means never skip." },
+  { section: "agent", key: "close_inactive_s", entry: true, type: { kind: "int", min: 0, max: 10 * 365 * 86400 }, default: "300", description: "A file that has not grown for this long is closed, so that nothing holds it (on Windows a held file cannot always be deleted and created again), and reopened when it grows. 0 means keep files open." },
+  { section: "agent", key: "encoding", entry: true, type: { kind: "enum", values: ENCODINGS }, default: "utf-8", description: "The files' character encoding. A byte-order mark at the start of a file overrides it. Lines are always sent as UTF-8; invalid bytes become U+FFFD." },
+  { section: "agent", key: "max_line_bytes", entry: true, type: { kind: "int", min: 1024, max: 100 << 20 }, default: String(1 << 20), description: "The longest line read, in the file's bytes; a longer line is handled by long_lines, counted and logged." },
+  { section: "agent", key: "long_lines", entry: true, type: { kind: "enum", values: ["split", "truncate"] }, default: "split", description: "A line longer than max_line_bytes: `split` into lines of at most max_line_bytes, or `truncate` it (the rest of the line is dropped)." },
+  { section: "agent", key: "include_lines", entry: true, type: { kind: "regexes" }, default: "", description: "Regular expressions: when set, only lines (or multiline events) matching one of them are sent." },
+  { section: "agent", key: "exclude_lines", entry: true, type: { kind: "regexes" }, default: "", description: "Regular expressions: lines (or multiline events) matching one of them are not sent." },
+  { section: "agent", key: "multiline.start", entry: true, type: { kind: "regex" }, default: "", description: "Multiline events (stack traces): a line matching this regular expression starts an event; the lines after it that do not match are joined to it with `\\n`. In JSON, `\"multiline\": {\"start\": ...}`." },
+  { section: "agent", key: "multiline.continuation", entry: true, type: { kind: "regex" }, default: "", description: "Instead of multiline.start: a line matching this regular expression continues the event before it; any other line starts a new one." },
+  { section: "agent", key: "multiline.max_lines", entry: true, type: { kind: "int", min: 1, max: 1_000_000 }, default: "500", description: "The most lines joined into one event; the next line starts a new event (nothing is dropped)." },
+  { section: "agent", key: "multiline.timeout_ms", entry: true, type: { kind: "int", min: 1, max: 600_000 }, default: "1000", description: "An event is sent when no line has been added to it for this long (the end of a stack trace is only known when the next event starts)." },
   { section: "agent", key: "max_buffer_bytes", type: { kind: "int", min: 4 << 20, max: 1 << 30 }, default: String(32 << 20), description: "The most bytes of lines read and not yet acknowledged by Kafka (with a per-line overhead counted); at this bound tailers stop reading, and since positions are saved nothing is lost." },
   { section: "agent", key: "checkpoint_interval_ms", type: { kind: "int", min: 100, max: 600_000 }, default: "1000", description: "How often acknowledged positions are saved to state_dir. After a crash, at most the lines acknowledged in this window are sent again." },
   { section: "agent", key: "forget_after_s", type: { kind: "int", min: 60, max: 10 * 365 * 86400 }, default: String(7 * 86400), description: "A file not seen for this long is dropped from the saved positions." },
@@ -82,6 +101,12 @@ export function describeType(type: OptionType): string {
       return `integer ${type.min}..${type.max}`;
     case "enum":
       return `one of ${type.values.join(", ")}`;
+    case "regex":
+      return "regular expression";
+    case "regexes":
+      return "regular expressions";
+    case "globs":
+      return "globs";
   }
 }
 
@@ -89,6 +114,7 @@ export const ENTRY_OPTIONS: readonly OptionSpec[] = OPTIONS.filter((o) => o.entr
 
 /** Parses one option's raw value (INI text, or a JSON value from etcd), echoing the bad value in the problem. */
 export function parseOptionValue(spec: OptionSpec, raw: unknown): { value?: unknown; problem?: string } {
+  if (spec.type.kind === "regex" || spec.type.kind === "regexes" || spec.type.kind === "globs") return parsePatterns(spec.type.kind, raw);
   const text = Array.isArray(raw) ? raw.join(",") : String(raw).trim();
   const shown = JSON.stringify(text);
   switch (spec.type.kind) {
@@ -110,4 +136,27 @@ export function parseOptionValue(spec: OptionSpec, raw: unknown): { value?: unkn
         ? { value: text }
         : { problem: `= ${shown}: must be one of ${spec.type.values.join(", ")}` };
   }
+}
+
+/**
+ * Patterns keep their commas (`{a,b}`, `\d{1,3}`), so a list is a JSON array or, in the INI, one
+ * value or repeated `key[] = ...` lines, never a comma-separated text. Each is compiled now, so a bad
+ * one is reported with the configuration rather than when the first line arrives.
+ */
+function parsePatterns(kind: "regex" | "regexes" | "globs", raw: unknown): { value?: unknown; problem?: string } {
+  const items = (Array.isArray(raw) ? raw : [raw]).filter((x) => x !== "" && x !== undefined && x !== null);
+  if (kind === "regex" && items.length > 1) return { problem: `= ${JSON.stringify(raw)}: must be one regular expression` };
+  const values: string[] = [];
+  for (const item of items) {
+    if (typeof item !== "string") return { problem: `= ${JSON.stringify(item)}: must be a string` };
+    try {
+      if (kind === "globs") compileGlob(item);
+      else new RegExp(item);
+    } catch (err) {
+      const why = (err as Error).message.replace(/^Invalid regular expression: /, "").replace(/^glob ".*?": /, "");
+      return { problem: `= ${JSON.stringify(item)}: is not a valid ${kind === "globs" ? "glob" : "regular expression"} (${why})` };
+    }
+    values.push(item);
+  }
+  return { value: kind === "regex" ? (values[0] ?? "") : values };
 }

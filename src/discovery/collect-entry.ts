@@ -1,15 +1,17 @@
-// One entry of a collect list: which file to tail and where its lines go.
+// One entry of a collect list: which files to tail and where their lines go.
 // The same schema serves the JSON value in etcd and the INI's [collect.NAME]
 // sections, so both sources accept exactly the same fields. Besides its own
-// fields (path, topic, from, fields), an entry may override any [kafka]
-// option marked `entry` in src/config/options.ts, validated by that same table.
+// fields (path, topic, from, fields), an entry may override any [kafka] or
+// [agent] option marked `entry` in src/config/options.ts, validated by that
+// same table. In JSON the multiline options may also be nested:
+// `"multiline": {"start": "^\\d{4}-"}` is `multiline.start`.
 import path from "node:path";
 import { ENTRY_OPTIONS, parseOptionValue } from "../config/options";
 
 export type StartFrom = "end" | "beginning";
 
 export interface CollectEntry {
-  /** Absolute path of the file to tail. Entries are identified by it: two entries may not name the same path. */
+  /** Absolute path of the file to tail, or a glob. Entries are identified by it: two entries may not name the same path. */
   path: string;
   /** Kafka topic its lines go to; may hold `{hostname}`, `{ip}` and `{field}` placeholders. */
   topic: string;
@@ -17,7 +19,7 @@ export interface CollectEntry {
   from?: StartFrom;
   /** Static fields for the JSON envelope and topic placeholders, added to the INI's [fields]. */
   fields?: Record<string, string>;
-  /** [kafka] options overridden for this entry, parsed (e.g. `{acks: "1", partition: 3}`). */
+  /** [kafka] and [agent] options overridden for this entry, parsed (e.g. `{acks: "1", partition: 3, encoding: "gbk"}`). */
   options?: Record<string, unknown>;
 }
 
@@ -30,7 +32,7 @@ const OWN_FIELDS: Record<"path" | "topic" | "from" | "fields", { required: boole
   path: {
     required: true,
     check: (v) => nonEmptyString(v) ?? (path.isAbsolute(v as string) ? undefined : "must be an absolute path"),
-    description: "Absolute path of the file to tail.",
+    description: "Absolute path of the file to tail, or a glob (`*`, `?`, `**`, `{a,b}`, `[ab]`) of files.",
   },
   topic: {
     required: true,
@@ -77,8 +79,8 @@ export function validateEntries(raw: unknown[], labels: string[]): EntryResult {
       problems.push(`${label}: must be an object like {"path": ..., "topic": ...}, got ${show(item)}`);
       return;
     }
-    const fields = item as Record<string, unknown>;
     const before = problems.length;
+    const fields = flattenMultiline(item as Record<string, unknown>, (p) => problems.push(`${label}: ${p}`));
     for (const name of Object.keys(fields)) {
       if (!ENTRY_FIELD_NAMES.includes(name)) problems.push(`${label}: unknown field "${name}" (known: ${ENTRY_FIELD_NAMES.join(", ")})`);
     }
@@ -116,6 +118,23 @@ export function validateEntries(raw: unknown[], labels: string[]): EntryResult {
     });
   });
   return { entries, problems };
+}
+
+const MULTILINE_KEYS = ENTRY_OPTIONS.filter((o) => o.key.startsWith("multiline.")).map((o) => o.key.slice("multiline.".length));
+
+/** `"multiline": {"start": ...}` in JSON is the same as `"multiline.start": ...`. */
+function flattenMultiline(fields: Record<string, unknown>, problem: (p: string) => void): Record<string, unknown> {
+  if (!("multiline" in fields)) return fields;
+  const { multiline, ...rest } = fields;
+  if (typeof multiline !== "object" || multiline === null || Array.isArray(multiline)) {
+    problem(`field "multiline" must be an object like {"start": "^\\d{4}-"}, got ${show(multiline)}`);
+    return rest;
+  }
+  for (const [key, value] of Object.entries(multiline)) {
+    if (MULTILINE_KEYS.includes(key)) rest[`multiline.${key}`] = value;
+    else problem(`unknown field "multiline.${key}" (known: ${MULTILINE_KEYS.join(", ")})`);
+  }
+  return rest;
 }
 
 /** Parses the etcd value: a JSON array of entries, as the tutorial project wrote it. */

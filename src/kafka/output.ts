@@ -4,6 +4,7 @@
 import type { HostIdentity } from "../config/host";
 import type { AgentConfig } from "../config/load-ini";
 import { type CollectEntry, entryLabel } from "../discovery/collect-entry";
+import { resolveTailSettings, type TailSettings } from "../tail/tail-settings";
 
 export type Acks = -1 | 0 | 1;
 export type Compression = "none" | "gzip" | "snappy" | "lz4" | "zstd";
@@ -90,21 +91,23 @@ export function resolveOutput(entry: CollectEntry, ctx: OutputContext): { output
   };
 }
 
-/** A collect entry with its output resolved. */
+/** A collect entry with its output and the way its files are read resolved. */
 export interface ResolvedEntry {
   entry: CollectEntry;
   output: Output;
+  tail: TailSettings;
 }
 
-/** Resolves every entry's output; problems name the entry and field. */
+/** Resolves every entry's output and tail settings; problems name the entry and field. */
 export function resolveEntries(entries: CollectEntry[], config: AgentConfig, host: HostIdentity): { resolved: ResolvedEntry[]; problems: string[] } {
   const ctx = { defaults: config.kafka.output, fields: config.fields, host, idempotent: config.kafka.idempotent };
   const resolved: ResolvedEntry[] = [];
   const problems: string[] = [];
   for (const entry of entries) {
     const r = resolveOutput(entry, ctx);
-    if (r.output) resolved.push({ entry, output: r.output });
-    else problems.push(...r.problems.map((p) => `${entryLabel(entry)}: ${p}`));
+    const t = resolveTailSettings(entry, config.agent.tail, config.agent.from);
+    if (r.output && t.settings) resolved.push({ entry, output: r.output, tail: t.settings });
+    else problems.push(...[...r.problems, ...t.problems].map((p) => `${entryLabel(entry)}: ${p}`));
   }
   return { resolved, problems };
 }

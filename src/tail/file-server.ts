@@ -1,19 +1,23 @@
 // Runs one Tailer per collect entry and polls them all from one loop. It does
 // not know where entries come from (etcd or the INI): whoever owns the list
 // calls `apply` with the whole new list, and the server starts, stops or
-// re-targets tailers to match.
-import type { CollectEntry, StartFrom } from "../discovery/collect-entry";
+// re-targets tailers to match. It also owns what tailers share: the slots of
+// max_open_files, and which entry reads which file.
 import type { Output, ResolvedEntry } from "../kafka/output";
 import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import type { LineSink } from "./file-reader";
-import { Tailer, type PositionBook } from "./tailer";
+import type { TailSettings } from "./tail-settings";
+import { identityKey, type FileIdentity } from "./file-identity";
+import { OpenFiles } from "./open-files";
+import { Tailer, type Claims, type PositionBook } from "./tailer";
 
 export interface FileServerOptions {
   pollIntervalMs: number;
   idlePollMaxMs: number;
   rotateWaitMs: number;
-  from: StartFrom;
+  rescanIntervalMs: number;
+  maxOpenFiles: number;
   positions: PositionBook;
 }
 
@@ -27,12 +31,30 @@ export class FileServer {
   private running = false;
   private waitingForRoom = false;
   private passes = 0;
+  private readonly openSlots: OpenFiles;
+  /** Which entry reads each file (by identity key). */
+  private readonly owners = new Map<string, string>();
+  private readonly claims: Claims = {
+    claim: (identity: FileIdentity, entry: string) => {
+      const key = identityKey(identity);
+      const owner = this.owners.get(key);
+      if (owner !== undefined && owner !== entry) return owner;
+      this.owners.set(key, entry);
+      return null;
+    },
+    release: (identity: FileIdentity, entry: string) => {
+      const key = identityKey(identity);
+      if (this.owners.get(key) === entry) this.owners.delete(key);
+    },
+  };
 
   constructor(
     private readonly options: FileServerOptions,
     private readonly queue: LineQueue,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.openSlots = new OpenFiles(options.maxOpenFiles);
+  }
 
   /** Makes the running tailers match `entries`: start the new, stop the removed, re-target a changed output. */
   apply(entries: ResolvedEntry[]): void {
@@ -43,10 +65,14 @@ export class FileServer {
       this.tailers.delete(path);
       this.log.info("Stopped collecting file; it is closed.", { path, topic: tailer.output.topic });
     }
-    for (const { entry, output } of entries) {
+    for (const { entry, output, tail } of entries) {
       const tailer = this.tailers.get(entry.path);
+      if (tailer && tailer.settings.signature !== tail.signature) {
+        this.log.info("Reading settings changed; later lines use them.", { path: entry.path });
+        tailer.settings = tail;
+      }
       if (!tailer) {
-        this.tailers.set(entry.path, this.createTailer(entry, output));
+        this.tailers.set(entry.path, this.createTailer(entry.path, output, tail));
         this.log.info("Started collecting file.", { path: entry.path, topic: output.topic });
       } else if (tailer.output.topic !== output.topic) {
         this.log.info("Topic changed; later lines go to the new topic.", { path: entry.path, from: tailer.output.topic, to: output.topic });
@@ -87,16 +113,19 @@ export class FileServer {
     return n;
   }
 
-  private createTailer(entry: CollectEntry, output: Output): Tailer {
+  private createTailer(path: string, output: Output, settings: TailSettings): Tailer {
     return new Tailer(
-      entry.path,
+      path,
       output,
       {
         rotateWaitMs: this.options.rotateWaitMs,
         baseIntervalMs: this.options.pollIntervalMs,
         idleMaxMs: this.options.idlePollMaxMs,
-        from: entry.from ?? this.options.from,
+        rescanIntervalMs: this.options.rescanIntervalMs,
+        settings,
         positions: this.options.positions,
+        openFiles: this.openSlots,
+        claims: this.claims,
       },
       this.log.child("tail"),
     );

@@ -1,27 +1,49 @@
-// Follows one path through rotations. The path is only a name: what is read
-// are FileReaders, one per file (identity) that has had this name.
+// Follows one collect entry: a path, or a glob of paths. Names are only how
+// files are found: what is followed are files (identities), each read by one
+// FileReader, whatever they are called later.
 //
-// Rotation order matters for "no line lost": when the path starts naming a
-// new file (rename + create) or nothing (delete), the old file is not closed
-// at once. It keeps being read, before the new one, until it has not grown for
-// `rotateWaitMs`, because a writer may still append to the handle it holds.
-import { closeSync, fstatSync, openSync, readdirSync, statSync, type BigIntStats } from "node:fs";
+// Rotation order matters for "no line lost": when a name stops naming the
+// file that was read under it (rename + create, delete, a symlink switched),
+// the old file is not closed at once. It keeps being read, before any newer
+// file, until it has not grown for `rotateWaitMs`, because a writer may still
+// append to the handle it holds. A file renamed to another name the entry also
+// matches is the same file, still followed, never read again from its start.
+import { readdirSync, statSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import type { SavedPosition } from "../checkpoint/saved-position";
-import type { StartFrom } from "../discovery/collect-entry";
 import type { Output } from "../kafka/output";
 import type { Logger } from "../telemetry/logger";
-import { identityOf, sameFile, type FileIdentity } from "./file-identity";
-import { FileReader, type LineSink, type Room } from "./file-reader";
+import { identityKey, identityOf, sameFile, type FileIdentity } from "./file-identity";
+import { FileReader, type LineSink, type ReaderFormat, type Room } from "./file-reader";
+import { openTailHandle } from "./open-file";
+import type { OpenFiles } from "./open-files";
+import { scanGlob } from "./path-scanner";
+import type { TailSettings } from "./tail-settings";
 
 /** What the tailer needs from saved positions (the Checkpointer). */
 export interface PositionBook {
   find(identity: FileIdentity): SavedPosition | undefined;
-  /** Saved positions of files last read under a path. */
+  /** Saved positions of files last read under an entry's path. */
   under(path: string): SavedPosition[];
   /** A reader was opened: save its position from now on. */
   track(reader: FileReader): void;
 }
+
+/** Which entry reads a file: one file goes to one entry, the first to find it. */
+export interface Claims {
+  /** Claims the file for `entry`; returns the entry that holds it already, or null. */
+  claim(identity: FileIdentity, entry: string): string | null;
+  release(identity: FileIdentity, entry: string): void;
+}
+
+/**
+ * On Windows a file we hold keeps its name after it is deleted ("delete pending") until we close
+ * it, so a writer that deletes its oldest backup and renames the next one onto that name fails
+ * (grafana/loki#3668, fluent/fluentd#3365). There a rotated file read to its end is closed at once
+ * and watched by name and identity instead; it is reopened if it grows within rotate_wait_ms.
+ * Elsewhere it stays open: a deleted file can then still be read through the handle.
+ */
+const RELEASE_ROTATED = process.platform === "win32";
 
 /** Checks without news before an idle file starts to be polled less often. */
 const IDLE_CHECKS_AT_BASE_RATE = 8;
@@ -32,15 +54,46 @@ export interface TailerOptions {
   baseIntervalMs: number;
   /** The longest an idle file goes unchecked. */
   idleMaxMs: number;
-  /** Where a file found at the path when the entry starts is read from, if nothing was saved about the path. */
-  from: StartFrom;
+  /** How often a glob is expanded again. */
+  rescanIntervalMs: number;
+  settings: TailSettings;
   positions: PositionBook;
+  openFiles: OpenFiles;
+  claims: Claims;
+  /** Close a rotated file once read to its end instead of holding it for rotate_wait_ms; the default is true on Windows only. */
+  releaseRotated?: boolean;
 }
 
-interface Draining {
-  reader: FileReader;
+/** One file followed by the entry. */
+interface Followed {
+  identity: FileIdentity;
+  /** The name it was last seen under. */
+  name: string;
+  /** Null until it is opened: waiting for a free slot (max_open_files), or skipped by ignore_older. */
+  reader: FileReader | null;
+  /** No name of the entry names it any more: read it to its end, then close it. */
+  draining: boolean;
+  /** Found by the entry's first scan: `from` applies to it. */
+  firstSight: boolean;
+  /** ignore_older: where to start if it grows (its size when it was skipped). */
+  startAt?: number;
+  /** Size and mtime when its handle was let go (or it was skipped): it is reopened when either changes. */
+  restSize: bigint;
+  restMtime: bigint;
   lastGrowthAt: number;
   lastSize: number;
+  idleChecks: number;
+  nextPollAt: number;
+  /** The tailer poll that last read it. */
+  polledIn: number;
+  /** Counted in OpenFiles as waiting for a slot. */
+  waiting?: boolean;
+}
+
+/** A file just found under `name`, not opened yet. */
+function followed(name: string, stats: BigIntStats, now: number, how: { draining: boolean; firstSight: boolean }): Followed {
+  const f: Followed = { identity: identityOf(stats), name, reader: null, ...how, restSize: stats.size, restMtime: stats.mtimeMs, lastGrowthAt: now, lastSize: -1, idleChecks: 0, nextPollAt: 0, polledIn: 0 };
+  return f;
 }
 
 export interface PollResult {
@@ -49,162 +102,378 @@ export interface PollResult {
 }
 
 export class Tailer {
-  private current: FileReader | null = null;
-  private draining: Draining[] = [];
-  private firstPoll = true;
+  private files = new Map<string, Followed>();
+  /** Files another entry reads, by identity key: not looked at again. */
+  private refused = new Set<string>();
+  private firstScan = true;
   private missingLogged = false;
   private stopped = false;
-  private idleChecks = 0;
-  private nextPollAt = 0;
+  private nextScanAt = 0;
+  private scanChecks = 0;
+  /** Earliest time anything of this tailer needs a look. */
+  private nextDueAt = 0;
+  private reformatPending = false;
+  private failedDirs = new Set<string>();
+  private lastLongLineLog = 0;
+  /** Counts polls, so that a file is read at most once in each. */
+  private polls = 0;
 
   constructor(
     readonly path: string,
     /** Changing it sends later lines to the new topic (or settings); lines already read keep theirs. */
     public output: Output,
-    private readonly options: TailerOptions,
+    private options: TailerOptions,
     private readonly log: Logger,
   ) {}
 
-  /** Reads what is new, as much as `room` allows. `now` is a monotonic clock in ms. */
-  /** Whether poll() would look at the file now (an idle file is looked at less often). */
-  due(now: number): boolean {
-    return !this.stopped && now >= this.nextPollAt;
+  /** New tail settings for the same entry: they apply from the next line of each file. */
+  set settings(settings: TailSettings) {
+    if (settings.signature === this.options.settings.signature) return;
+    this.options = { ...this.options, settings };
+    this.reformatPending = true;
+    this.nextDueAt = 0;
   }
 
+  get settings(): TailSettings {
+    return this.options.settings;
+  }
+
+  /** Whether poll() would look at anything now (an idle file is looked at less often). */
+  due(now: number): boolean {
+    return !this.stopped && now >= this.nextDueAt;
+  }
+
+  /** Reads what is new, as much as `room` allows. `now` is a monotonic clock in ms. */
   poll(now: number, room: Room, sink: LineSink): PollResult {
     if (!this.due(now)) return { lines: 0, more: false };
-    const result = this.pollNow(now, room, sink);
-    // An idle file is looked at less and less often, down to every idleMaxMs: with a thousand quiet
-    // files, polling each at the base rate would cost several percent of a core. Any change (new
-    // bytes, a rotation, a file still draining) brings it back to the base rate.
-    const busy = result.lines > 0 || result.more || this.draining.length > 0 || this.current === null;
-    this.idleChecks = busy ? 0 : this.idleChecks + 1;
-    const interval = this.idleChecks <= IDLE_CHECKS_AT_BASE_RATE ? 0 : Math.min(this.options.idleMaxMs, this.options.baseIntervalMs * 2 ** (this.idleChecks - IDLE_CHECKS_AT_BASE_RATE));
-    this.nextPollAt = now + interval;
-    return result;
-  }
-
-  private pollNow(now: number, room: Room, sink: LineSink): PollResult {
+    if (this.reformatPending) this.reformat(sink);
     let lines = 0;
     let more = false;
-    const stats = this.statPath();
-    if (this.firstPoll) this.resumeRotatedWhileDown(stats, now);
-
-    // Older files first: their lines were written before the new file's.
-    for (const d of [...this.draining]) {
-      const r = this.safeRead(d.reader, room, sink);
-      lines += r.lines;
-      more ||= r.more;
-      if (r.size !== d.lastSize || r.lines > 0) {
-        d.lastSize = r.size;
-        d.lastGrowthAt = now;
-      } else if (!r.more && now - d.lastGrowthAt >= this.options.rotateWaitMs && room.lines > 0) {
-        lines += d.reader.flushPartial(sink);
-        d.reader.close();
-        this.draining = this.draining.filter((x) => x !== d);
-        this.log.info("Closed rotated file after reading it to the end.", { path: this.path, offset: d.reader.offset });
+    const poll = ++this.polls;
+    if (now >= this.nextScanAt) this.scan(now);
+    // Older files first: a file being drained was written before whatever replaced it.
+    for (const pass of [true, false]) {
+      for (const f of this.files.values()) {
+        if (f.draining !== pass || now < f.nextPollAt) continue;
+        f.polledIn = poll;
+        const r = this.pollFile(f, now, room, sink);
+        lines += r.lines;
+        more ||= r.more;
       }
     }
-
-    if (this.current && (!stats || !sameFile(identityOf(stats), this.current.identity))) {
-      this.log.info(stats ? "File was rotated; finishing the old file before following the new one." : "File was removed or renamed; finishing what is left of it.", { path: this.path });
-      this.draining.push({ reader: this.current, lastGrowthAt: now, lastSize: -1 });
-      this.current = null;
+    // A name stopped naming its file: look for what it names now (the new file of a rotation, or
+    // the same file under another name the glob matches) in this same poll.
+    if (now >= this.nextScanAt) {
+      this.scan(now);
+      for (const f of this.files.values()) {
+        if (f.draining || now < f.nextPollAt || f.polledIn === poll) continue;
+        f.polledIn = poll;
+        const r = this.pollFile(f, now, room, sink);
+        lines += r.lines;
+        more ||= r.more;
+      }
     }
-    if (!this.current && stats) this.current = this.open(this.path, this.firstPoll);
-    else if (!stats && !this.current && !this.missingLogged) {
-      this.missingLogged = true;
-      this.log.info("File does not exist yet; waiting for it to appear.", { path: this.path });
-    }
-    this.firstPoll = false;
-
-    if (this.current) {
-      const r = this.safeRead(this.current, room, sink);
-      lines += r.lines;
-      more ||= r.more;
-    }
+    let next = this.nextScanAt;
+    for (const f of this.files.values()) next = Math.min(next, f.nextPollAt);
+    this.nextDueAt = next;
     return { lines, more };
   }
 
   /** Closes every file this tailer holds. Lines already handed out are not affected. */
   stop(): void {
     this.stopped = true;
-    this.current?.close();
-    for (const d of this.draining) d.reader.close();
-    this.current = null;
-    this.draining = [];
+    for (const f of this.files.values()) this.drop(f);
+    this.files.clear();
   }
 
-  /** How many files this tailer holds open (the current one and rotated ones still being drained). */
+  /** How many files this tailer holds open (followed ones and rotated ones still being drained). */
   openFiles(): number {
-    return (this.current ? 1 : 0) + this.draining.length;
+    let n = 0;
+    for (const f of this.files.values()) if (f.reader && !f.reader.closed) n++;
+    return n;
   }
 
-  /**
-   * A file read under this path before a restart, but no longer at the path (rotated while the agent
-   * was down), still has unsent lines after its saved position. Look for it by identity beside the
-   * path (app.log.1, app-2026-11-25.log, ...) and drain it before the file now at the path.
-   */
-  private resumeRotatedWhileDown(stats: BigIntStats | null, now: number): void {
-    const lost = this.options.positions
-      .under(this.path)
-      .filter((p) => !stats || !sameFile(p.identity, identityOf(stats)));
-    if (lost.length === 0) return;
-    const dir = path.dirname(this.path);
+  // ---------------------------------------------------------------- finding files
+
+  /** Finds the files the entry names now: a glob is expanded, a plain path is looked at. */
+  private scan(now: number): void {
+    const { settings } = this.options;
+    const glob = settings.glob;
     let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
+    if (glob) {
+      const result = scanGlob(glob, settings.excluded);
+      names = result.files;
+      for (const { dir, error } of result.errors) {
+        if (this.failedDirs.has(dir)) continue;
+        this.failedDirs.add(dir);
+        this.log.error("Cannot list a folder the glob covers; its files are not collected until it can be read.", { path: this.path, folder: dir, error });
+      }
+      this.nextScanAt = now + this.options.rescanIntervalMs;
+    } else {
+      names = [this.path];
+    }
+    const byName = new Map<string, Followed>();
+    for (const f of this.files.values()) if (!f.draining) byName.set(f.name, f);
+    let found = 0;
+    for (const name of names) {
+      // A followed file still under its name is checked by its own poll; the scan only looks at news.
+      if (glob && byName.has(name)) {
+        found++;
+        continue;
+      }
+      const stats = statQuietly(name, this.log);
+      if (!stats?.isFile()) continue;
+      found++;
+      this.found(name, stats, now);
+    }
+    if (this.firstScan) {
+      this.firstScan = false;
+      this.resumeRotatedWhileDown(now);
+    }
+    if (!glob) {
+      // A plain path is looked at every poll while nothing is followed under it, backing off like an
+      // idle file; while a file is followed, that file's own poll notices when the name moves on.
+      const followed = [...this.files.values()].some((f) => !f.draining);
+      this.scanChecks = followed ? 0 : this.scanChecks + 1;
+      this.nextScanAt = followed ? Infinity : now + this.backoff(this.scanChecks);
+      if (found === 0 && !this.missingLogged) {
+        this.missingLogged = true;
+        this.log.info("File does not exist yet; waiting for it to appear.", { path: this.path });
+      }
+    }
+  }
+
+  /** A name the entry matches names this file. */
+  private found(name: string, stats: BigIntStats, now: number): void {
+    const identity = identityOf(stats);
+    const key = identityKey(identity);
+    const known = this.files.get(key);
+    if (known) {
+      if (known.name !== name) {
+        this.log.info("File was renamed to a name this entry also matches; it is the same file and is not read again.", { path: this.path, from: known.name, to: name });
+        known.name = name;
+      }
+      known.draining = false;
+      known.nextPollAt = 0;
       return;
     }
-    for (const name of names) {
-      const candidate = path.join(dir, name);
-      let s: BigIntStats;
-      try {
-        s = statSync(candidate, { bigint: true });
-      } catch {
-        continue;
-      }
-      if (!s.isFile() || !lost.some((p) => sameFile(p.identity, identityOf(s)))) continue;
-      const reader = this.open(candidate, false, true);
-      if (!reader) continue;
-      if (reader.offset >= reader.size()) {
-        reader.close(); // read to its end before; its position stays saved until it is forgotten
-        continue;
-      }
-      this.log.info("Found a file rotated while the agent was down; sending what was left of it first.", { path: this.path, file: candidate, offset: reader.offset });
-      this.draining.push({ reader, lastGrowthAt: now, lastSize: -1 });
+    if (this.refused.has(key)) return;
+    const other = this.options.claims.claim(identity, this.path);
+    if (other !== null) {
+      this.refused.add(key);
+      this.log.warn("File is already collected by another entry; one file goes to one entry.", { path: this.path, file: name, entry: other });
+      return;
     }
+    const f = followed(name, stats, now, { draining: false, firstSight: this.firstScan });
+    const { ignoreOlderMs } = this.options.settings;
+    if (ignoreOlderMs > 0 && Date.now() - Number(stats.mtimeMs) > ignoreOlderMs && !this.options.positions.find(identity)) {
+      f.startAt = Number(stats.size);
+      this.log.info("Skipping file untouched for longer than ignore_older_s; if it grows, its new lines are read.", { path: this.path, file: name });
+    }
+    this.files.set(key, f);
   }
 
   /**
-   * Opens `file` and decides where to start: at its saved position if this very file (identity and
-   * fingerprint) was read before; by the `from` policy if it is found at the path when the entry
-   * starts and nothing was ever read under this path; otherwise (a new file after a rotation, a
-   * file that appeared later, a reused inode) at 0.
+   * A file read under this entry before a restart, but no longer under any of its names (rotated
+   * while the agent was down), still has unsent lines after its saved position. Look for it by
+   * identity in the folder it was last seen in (app.log.1, app-2026-11-25.log, ...) and drain it
+   * before the files found now.
    */
-  private open(file: string, firstSight: boolean, onlyIfSaved = false): FileReader | null {
-    let fd: number;
+  private resumeRotatedWhileDown(now: number): void {
+    const lost = this.options.positions.under(this.path).filter((p) => !this.files.has(identityKey(p.identity)));
+    const byDir = new Map<string, SavedPosition[]>();
+    for (const p of lost) {
+      const dir = path.dirname(p.file ?? this.path);
+      byDir.set(dir, [...(byDir.get(dir) ?? []), p]);
+    }
+    for (const [dir, saved] of byDir) {
+      for (const [name, stats] of filesIn(dir)) {
+        const p = saved.find((s) => sameFile(s.identity, identityOf(stats)));
+        if (!p || Number(stats.size) <= p.offset || this.options.claims.claim(p.identity, this.path) !== null) continue;
+        const f = followed(name, stats, now, { draining: true, firstSight: false });
+        if (!this.openFile(f, true)) {
+          this.options.claims.release(p.identity, this.path);
+          continue;
+        }
+        this.log.info("Found a file rotated while the agent was down; sending what was left of it first.", { path: this.path, file: name, offset: f.reader!.offset });
+        // Drained first: insert before the files found by the scan.
+        const rest = [...this.files];
+        this.files.clear();
+        this.files.set(identityKey(p.identity), f);
+        for (const [k, v] of rest) this.files.set(k, v);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- reading one file
+
+  private pollFile(f: Followed, now: number, room: Room, sink: LineSink): PollResult {
+    let result: PollResult & { size: number } = { lines: 0, more: false, size: -1 };
+    let busy = false;
+    if (!f.draining && !this.stillNamed(f, now)) {
+      busy = true; // moved: drained from now on, looked at every poll
+    }
+    if (f.reader === null || f.reader.closed) {
+      const woke = this.wake(f, now);
+      if (woke === "gone") return { lines: 0, more: false };
+    }
+    const reader = f.reader;
+    if (reader && !reader.closed) {
+      result = this.safeRead(f, reader, room, sink, now);
+      if (result.size !== f.lastSize || result.lines > 0) {
+        f.lastSize = result.size;
+        f.lastGrowthAt = now;
+      }
+      busy ||= result.lines > 0 || result.more || reader.holding;
+      if (f.draining) {
+        busy = true;
+        if (!result.more && now - f.lastGrowthAt >= this.options.rotateWaitMs && room.lines > 0) {
+          result.lines += reader.flushPartial(sink, now);
+          this.log.info("Closed rotated file after reading it to the end.", { path: this.path, file: f.name, offset: reader.offset });
+          this.forget(f);
+          return result;
+        }
+        if ((this.options.releaseRotated ?? RELEASE_ROTATED) && !result.more && result.size === reader.offset && !reader.holding) this.rest(f, reader);
+      } else if (this.shouldRest(f, reader, now, result)) {
+        this.rest(f, reader);
+        this.log.debug("Closed inactive file; it is reopened when it grows.", { path: this.path, file: f.name });
+      }
+    }
+    // An idle file is looked at less and less often, down to every idleMaxMs: with a thousand quiet
+    // files, polling each at the base rate would cost several percent of a core. Any change (new
+    // bytes, a rotation, a file still draining) brings it back to the base rate.
+    f.idleChecks = busy ? 0 : f.idleChecks + 1;
+    f.nextPollAt = now + this.backoff(f.idleChecks);
+    return result;
+  }
+
+  /** Whether the file is still under its name; if not, it is drained from now on and the names are looked at again. */
+  private stillNamed(f: Followed, now: number): boolean {
+    const stats = statQuietly(f.name, this.log);
+    if (stats && sameFile(identityOf(stats), f.identity)) return true;
+    if (f.reader && !f.reader.closed) {
+      this.log.info(stats ? "File was rotated; finishing the old file before following the new one." : "File was removed or renamed; finishing what is left of it.", { path: this.path, file: f.name });
+      f.draining = true;
+      f.lastGrowthAt = now;
+    } else if (f.reader) {
+      // Closed while inactive and then rotated: lines it got before the rotation are in the file
+      // under its new name. Find it by identity beside its old name.
+      const moved = filesIn(path.dirname(f.name)).find(([, s]) => sameFile(identityOf(s), f.identity));
+      if (moved) {
+        f.name = moved[0];
+        f.draining = true;
+        f.lastGrowthAt = now;
+        this.log.info("File was rotated while closed as inactive; finishing what is left of it.", { path: this.path, file: f.name });
+      } else {
+        f.draining = true; // gone: wake() finds nothing to open and forgets it
+      }
+    } else {
+      f.draining = true;
+    }
+    this.nextScanAt = Math.min(this.nextScanAt, now);
+    if (!this.options.settings.glob) this.missingLogged = false;
+    return false;
+  }
+
+  /**
+   * Opens a file that has no handle: one found but not opened yet, or one closed as inactive (or
+   * skipped by ignore_older) that changed since. Returns "gone" when it is forgotten, "waiting"
+   * when no slot is free.
+   */
+  private wake(f: Followed, now: number): "open" | "resting" | "waiting" | "gone" {
+    let stats = statQuietly(f.name, this.log);
+    if ((!stats || !sameFile(identityOf(stats), f.identity)) && f.draining && f.reader) {
+      // A rotated file let go of: renamed again (app.log.1 -> app.log.2) or deleted. Find it by identity.
+      const moved = filesIn(path.dirname(f.name)).find(([, s]) => sameFile(identityOf(s), f.identity));
+      if (moved) [f.name, stats] = moved;
+    }
+    if (!stats || !sameFile(identityOf(stats), f.identity)) return this.forget(f);
+    if ((f.reader !== null || f.startAt !== undefined) && f.restSize === stats.size && f.restMtime === stats.mtimeMs) {
+      // Unchanged since it was read to its end: a rotated one is done once rotate_wait_ms has passed.
+      return f.draining && now - f.lastGrowthAt >= this.options.rotateWaitMs ? this.forget(f) : "resting";
+    }
+    return this.openFile(f, false) ? "open" : "waiting";
+  }
+
+  /** Lets go of the file's handle, remembering its size and mtime to see when it grows. */
+  private rest(f: Followed, reader: FileReader): void {
+    const stats = reader.stat();
+    f.restSize = stats.size;
+    f.restMtime = stats.mtimeMs;
+    reader.release();
+    this.options.openFiles.give();
+  }
+
+  private forget(f: Followed): "gone" {
+    this.drop(f);
+    this.files.delete(identityKey(f.identity));
+    return "gone";
+  }
+
+  /** Whether a followed file's handle should be let go: inactive for close_inactive, or its slot is wanted. */
+  private shouldRest(f: Followed, reader: FileReader, now: number, r: PollResult & { size: number }): boolean {
+    // A partial last line does not keep a file open: it is read again from `offset` when the file grows.
+    if (r.more || reader.holding || r.size < 0) return false;
+    const idleFor = now - f.lastGrowthAt;
+    const { closeInactiveMs } = this.options.settings;
+    if (closeInactiveMs > 0 && idleFor >= closeInactiveMs) return true;
+    return this.options.openFiles.wanted() && idleFor >= this.options.idleMaxMs;
+  }
+
+  /**
+   * Opens `f` and decides where to start: at its saved position if this very file (identity and
+   * fingerprint) was read before; by the `from` policy if it was found when the entry started and
+   * nothing was ever read under the entry; otherwise (a new file after a rotation, a file that
+   * appeared later, a reused inode) at 0. A file closed as inactive is taken back where it was.
+   */
+  private openFile(f: Followed, onlyIfSaved: boolean): boolean {
+    if (!this.options.openFiles.take()) {
+      this.setWaiting(f, true);
+      return false;
+    }
+    this.setWaiting(f, false);
+    let handle;
+    try {
+      handle = openTailHandle(f.name);
+    } catch (err) {
+      this.options.openFiles.give();
+      this.log.error("Cannot open file; will retry.", { path: this.path, file: f.name, error: err });
+      return false;
+    }
     let stats: BigIntStats;
     try {
-      fd = openSync(file, "r");
+      stats = handle.stat();
     } catch (err) {
-      this.log.error("Cannot open file; will retry on the next poll.", { path: file, error: err });
-      return null;
+      handle.close();
+      this.options.openFiles.give();
+      this.log.error("Cannot stat opened file; will retry.", { path: this.path, file: f.name, error: err });
+      return false;
     }
-    try {
-      stats = fstatSync(fd, { bigint: true });
-    } catch (err) {
-      closeSync(fd);
-      this.log.error("Cannot stat opened file; will retry.", { path: file, error: err });
-      return null;
+    // Identity comes from the open handle, not an earlier stat of the name: if the name was switched
+    // in between, this is not the file that was found.
+    if (!sameFile(identityOf(stats), f.identity)) {
+      handle.close();
+      this.options.openFiles.give();
+      return false;
     }
-    // Identity comes from the open handle, not an earlier path stat: if the path was switched in
-    // between, the next poll sees that the path names another file and drains this one.
-    const identity = identityOf(stats);
+    if (f.reader) {
+      f.reader.reattach(handle);
+      if (!f.reader.startsWith(f.reader.fingerprint)) {
+        // Same inode, other content: the file was deleted and its inode reused while closed. The
+        // next look opens it as the new file it is.
+        f.reader.close();
+        f.reader = null;
+        this.options.openFiles.give();
+        return false;
+      }
+      this.options.positions.track(f.reader);
+      return true;
+    }
     const size = Number(stats.size);
-    const reader = new FileReader(fd, identity, this.path, 0);
-    const saved = this.options.positions.find(identity);
+    // A plain path keeps its name on every file it names, so a file's key and `path` header stay the
+    // same across rotations (one partition, in order).
+    const reader = new FileReader(handle, f.identity, this.options.settings.glob ? f.name : this.path, this.path, this.format());
+    const saved = this.options.positions.find(f.identity);
     let offset = 0;
     let because = "new file";
     if (saved && reader.startsWith(saved.fingerprint)) {
@@ -212,41 +481,102 @@ export class Tailer {
       because = saved.offset <= size ? "saved position" : "saved position is past the end (truncated while down)";
     } else if (saved) {
       because = "inode reused by a different file";
-    } else if (firstSight && this.options.positions.under(this.path).length === 0) {
-      offset = this.options.from === "end" ? size : 0;
-      because = `from = ${this.options.from}`;
+    } else if (f.startAt !== undefined) {
+      offset = f.startAt <= size ? f.startAt : 0;
+      because = "skipped by ignore_older_s, then grew";
+    } else if (f.firstSight && this.options.positions.under(this.path).length === 0) {
+      offset = this.options.settings.from === "end" ? size : 0;
+      because = `from = ${this.options.settings.from}`;
     }
     if (onlyIfSaved && because !== "saved position") {
       reader.close(); // the same inode now holds another file: not ours to drain
-      return null;
+      this.options.openFiles.give();
+      return false;
     }
     reader.seek(offset);
+    f.reader = reader;
     this.options.positions.track(reader);
-    if (file === this.path) {
+    if (!f.draining) {
       this.missingLogged = false;
-      this.log.info("Following file.", { path: this.path, topic: this.output.topic, offset, size, because });
+      this.log.info("Following file.", { path: this.path, file: f.name, topic: this.output.topic, offset, size, because });
     }
-    return reader;
+    return true;
   }
 
-  private statPath(): BigIntStats | null {
+  private safeRead(f: Followed, reader: FileReader, room: Room, sink: LineSink, now: number): PollResult & { size: number } {
     try {
-      return statSync(this.path, { bigint: true });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") this.log.warn("Cannot stat file; will retry.", { path: this.path, error: err });
-      return null;
-    }
-  }
-
-  private safeRead(reader: FileReader, room: Room, sink: LineSink): PollResult & { size: number } {
-    try {
-      const r = reader.read(room, sink);
-      if (r.truncated) this.log.warn("File was truncated; reading it again from the start.", { path: this.path });
+      const before = reader.longLines;
+      const r = reader.read(room, sink, now);
+      if (r.truncated) this.log.warn("File was truncated; reading it again from the start.", { path: this.path, file: f.name });
+      if (reader.longLines !== before && now - this.lastLongLineLog >= 10_000) {
+        this.lastLongLineLog = now;
+        const { maxLineBytes, longLines } = this.options.settings;
+        this.log.warn(`Lines longer than max_line_bytes were ${longLines === "split" ? "split" : "truncated"}.`, { path: this.path, file: f.name, max_line_bytes: maxLineBytes, lines_so_far: reader.longLines });
+      }
       return r;
     } catch (err) {
-      this.log.error("Cannot read file; will retry.", { path: this.path, error: err });
+      this.log.error("Cannot read file; will retry.", { path: this.path, file: f.name, error: err });
       return { lines: 0, more: false, size: -1 };
     }
   }
+
+  private reformat(sink: LineSink): void {
+    this.reformatPending = false;
+    const format = this.format();
+    for (const f of this.files.values()) f.reader?.reformat(format, sink);
+  }
+
+  private format(): ReaderFormat {
+    const { maxLineBytes, longLines, lines } = this.options.settings;
+    return { maxLineBytes, longLines, lines };
+  }
+
+  private setWaiting(f: Followed, waiting: boolean): void {
+    if (Boolean(f.waiting) === waiting) return;
+    f.waiting = waiting;
+    this.options.openFiles.wait(waiting);
+  }
+
+  /** Closes the file (if open) and gives its slot and claim back. */
+  private drop(f: Followed): void {
+    this.setWaiting(f, false);
+    if (f.reader && !f.reader.closed) this.options.openFiles.give();
+    f.reader?.close();
+    this.options.claims.release(f.identity, this.path);
+  }
+
+  private backoff(idleChecks: number): number {
+    return idleChecks <= IDLE_CHECKS_AT_BASE_RATE ? 0 : Math.min(this.options.idleMaxMs, this.options.baseIntervalMs * 2 ** (idleChecks - IDLE_CHECKS_AT_BASE_RATE));
+  }
+}
+
+function statQuietly(name: string, log: Logger): BigIntStats | null {
+  try {
+    return statSync(name, { bigint: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") log.warn("Cannot stat file; will retry.", { file: name, error: err });
+    return null;
+  }
+}
+
+/** The regular files in `dir` with their status; an unreadable folder has none. */
+function filesIn(dir: string): [string, BigIntStats][] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: [string, BigIntStats][] = [];
+  for (const name of names) {
+    const full = path.join(dir, name);
+    try {
+      const s = statSync(full, { bigint: true });
+      if (s.isFile()) out.push([full, s]);
+    } catch {
+      // vanished between readdir and stat
+    }
+  }
+  return out;
 }

@@ -18,3 +18,15 @@ export function appendNumbered(file: string, prefix: string, from: number, to: n
 export function numbered(prefix: string, from: number, to: number): string[] {
   return Array.from({ length: to - from }, (_, k) => `${prefix}-${from + k}`);
 }
+
+/** The text appendNumbered would write, for writing a whole file at once. */
+export function numberedText(prefix: string, from: number, to: number, tail = ""): string {
+  let text = "";
+  for (let i = from; i < to; i++) text += `${prefix}-${i}${tail}\n`;
+  return text;
+}
+
+/** `s` as a regular expression that matches it literally (paths in log lines). */
+export function literal(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}

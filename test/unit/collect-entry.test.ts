@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { parseCollectList } from "../../src/discovery/collect-entry";
+import { ENTRY_FIELD_NAMES, parseCollectList } from "../../src/discovery/collect-entry";
 
 test("the tutorial's etcd value parses verbatim", () => {
   const r = parseCollectList('[{"path":"/var/log/nginx/access.log","topic":"web_log"},{"path":"/var/log/redis.log","topic":"redis_log"}]');
@@ -20,11 +20,11 @@ test("invalid JSON and a non-array are rejected with the reason", () => {
 });
 
 test("each bad entry is named by index and path, with the field and the bad value", () => {
-  const r = parseCollectList(JSON.stringify([{ path: "/a.log", topic: "" }, { path: "rel.log", topic: "t" }, { path: "/b.log", topic: "t", encoding: "gbk" }, "x"]));
+  const r = parseCollectList(JSON.stringify([{ path: "/a.log", topic: "" }, { path: "rel.log", topic: "t" }, { path: "/b.log", topic: "t", encodng: "gbk" }, "x"]));
   expect(r.problems).toEqual([
     'entry 0 ("/a.log"): field "topic" must be a non-empty string, got ""',
     'entry 1 ("rel.log"): field "path" must be an absolute path, got "rel.log"',
-    'entry 2 ("/b.log"): unknown field "encoding" (known: path, topic, from, fields, acks, partitioner, key, key_pattern, partition, compression, format)',
+    `entry 2 ("/b.log"): unknown field "encodng" (known: ${ENTRY_FIELD_NAMES.join(", ")})`,
     'entry 3: must be an object like {"path": ..., "topic": ...}, got "x"',
   ]);
 });
@@ -36,4 +36,38 @@ test("one path listed twice is an error: a file goes to one topic", () => {
 
 test("from must be end or beginning", () => {
   expect(parseCollectList('[{"path":"/a","topic":"t","from":"start"}]').problems[0]).toContain('field "from" must be "end" or "beginning", got "start"');
+});
+
+test("the issue's example entry is valid: a Windows glob, exclude, encoding, nested multiline, from", () => {
+  const r = parseCollectList(
+    JSON.stringify([{ path: "/logs/**/*.log", topic: "web", exclude: ["*.gz"], encoding: "gbk", multiline: { start: "^\\d{4}-" }, from: "beginning" }]),
+  );
+  expect(r.problems).toEqual([]);
+  expect(r.entries[0]!.options).toEqual({ exclude: ["*.gz"], encoding: "gbk", "multiline.start": "^\\d{4}-" });
+});
+
+test("tail options are validated like the INI: each bad one names the entry, the field and the value", () => {
+  const r = parseCollectList(
+    JSON.stringify([
+      {
+        path: "/a.log",
+        topic: "t",
+        encoding: "ebcdic",
+        multiline: { start: "([", lines: 3 },
+        include_lines: ["ok", 5],
+        exclude: ["{a,b"],
+        max_line_bytes: 12,
+      },
+      { path: "/b.log", topic: "t", multiline: "^x" },
+    ]),
+  );
+  expect(r.problems).toEqual([
+    'entry 0 ("/a.log"): unknown field "multiline.lines" (known: start, continuation, max_lines, timeout_ms)',
+    'entry 0 ("/a.log"): field "exclude" = "{a,b": is not a valid glob (unclosed "{" at character 1)',
+    'entry 0 ("/a.log"): field "encoding" = "ebcdic": must be one of utf-8, utf-16le, utf-16be, gbk, gb18030, latin1',
+    'entry 0 ("/a.log"): field "max_line_bytes" = "12": must be an integer from 1024 to 104857600',
+    'entry 0 ("/a.log"): field "include_lines" = 5: must be a string',
+    'entry 0 ("/a.log"): field "multiline.start" = "([": is not a valid regular expression (missing terminating ] for character class)',
+    'entry 1 ("/b.log"): field "multiline" must be an object like {"start": "^\\d{4}-"}, got "^x"',
+  ]);
 });

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Output } from "../../src/kafka/output";
 import { LineQueue } from "../../src/pipeline/line-queue";
 import { FileServer } from "../../src/tail/file-server";
+import { resolveTailSettings, tailDefaults } from "../../src/tail/tail-settings";
 import { Logger, setLogLevel } from "../../src/telemetry/logger";
 
 setLogLevel("error");
@@ -17,8 +18,13 @@ test("every file makes progress while the queue is full: a busy file does not st
   files.forEach((f, i) => writeFileSync(f, Array.from({ length: 3000 }, (_, j) => `f${i}-${j}\n`).join("")));
   const queue = new LineQueue(50, 1 << 20); // far smaller than one file
   const positions = { find: () => undefined, under: () => [], track: () => {} };
-  const server = new FileServer({ pollIntervalMs: 10, idlePollMaxMs: 10, rotateWaitMs: 100, from: "beginning", positions }, queue, new Logger("test"));
-  server.apply(files.map((f, i) => ({ entry: { path: f, topic: `t${i}` }, output: { topic: `t${i}` } as Output })));
+  const server = new FileServer({ pollIntervalMs: 10, idlePollMaxMs: 10, rotateWaitMs: 100, rescanIntervalMs: 100, maxOpenFiles: 100, positions }, queue, new Logger("test"));
+  server.apply(
+    files.map((f, i) => {
+      const entry = { path: f, topic: `t${i}` };
+      return { entry, output: { topic: `t${i}` } as Output, tail: resolveTailSettings(entry, tailDefaults(), "beginning").settings! };
+    }),
+  );
   server.start();
   const got = new Map<string, string[]>();
   const deadline = Date.now() + 20_000;

@@ -3,11 +3,11 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { appendFileSync, closeSync, mkdtempSync, openSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { SavedPosition } from "../../src/checkpoint/saved-position";
 import type { Output } from "../../src/kafka/output";
-import { sameFile, type FileIdentity } from "../../src/tail/file-identity";
-import { MAX_LINE_BYTES, type FileReader } from "../../src/tail/file-reader";
-import { Tailer, type PositionBook } from "../../src/tail/tailer";
+import { OpenFiles } from "../../src/tail/open-files";
+import { resolveTailSettings, tailDefaults, type TailOptions } from "../../src/tail/tail-settings";
+import { Tailer, type Claims } from "../../src/tail/tailer";
+import { MemoryBook } from "../support/memory-book";
 import { Logger, setLogLevel } from "../../src/telemetry/logger";
 
 setLogLevel("error");
@@ -24,22 +24,16 @@ const sink = (line: Uint8Array, _src: unknown, _start: number, end: number) => {
   room.bytes -= line.length;
 };
 
-/** Positions kept in memory, as the Checkpointer keeps them between saves. */
-class MemoryBook implements PositionBook {
-  readers: FileReader[] = [];
-  saved: SavedPosition[] = [];
-  find = (id: FileIdentity) => this.saved.find((p) => sameFile(p.identity, id));
-  under = (p: string) => this.saved.filter((s) => s.path === p);
-  track = (r: FileReader) => void this.readers.push(r);
-  /** What a checkpoint would hold now. */
-  snapshot(): SavedPosition[] {
-    return this.readers.map((r) => ({ identity: r.identity, fingerprint: r.refreshFingerprint(), offset: r.offset, path: r.path, seenAt: 0 }));
-  }
-}
 let book: MemoryBook;
+const noClaims: Claims = { claim: () => null, release: () => {} };
 
-function tailer(from: "end" | "beginning" = "beginning", rotateWaitMs = 1000): Tailer {
-  return new Tailer(file, { topic: "t" } as Output, { rotateWaitMs, from, positions: book, baseIntervalMs: 100, idleMaxMs: 100 }, new Logger("test"));
+function options(from: "end" | "beginning", rotateWaitMs: number, idleMaxMs: number, overrides: Partial<TailOptions> = {}) {
+  const settings = resolveTailSettings({ path: file, topic: "t", options: overrides }, tailDefaults(), from).settings!;
+  return { rotateWaitMs, positions: book, baseIntervalMs: 100, idleMaxMs, rescanIntervalMs: 100, settings, openFiles: new OpenFiles(1000), claims: noClaims };
+}
+
+function tailer(from: "end" | "beginning" = "beginning", rotateWaitMs = 1000, overrides: Partial<TailOptions> = {}): Tailer {
+  return new Tailer(file, { topic: "t" } as Output, options(from, rotateWaitMs, 100, overrides), new Logger("test"));
 }
 const poll = (t: Tailer, lines = 1_000_000) => t.poll((clock += 100), (room = { lines, bytes: 1 << 30 }), sink);
 
@@ -149,11 +143,24 @@ test("room limits the lines taken; the rest come on the next poll, in order", ()
   t.stop();
 });
 
-test("a line longer than the limit is cut into pieces, never held forever", () => {
-  writeFileSync(file, "x".repeat(MAX_LINE_BYTES + 10) + "\nshort\n");
-  const t = tailer();
+test("a line longer than max_line_bytes is cut into pieces, never held forever (long_lines = split)", () => {
+  writeFileSync(file, "x".repeat(4096 + 10) + "\nshort\n");
+  const t = tailer("beginning", 1000, { max_line_bytes: 4096 });
   for (let i = 0; i < 5; i++) poll(t);
-  expect(out.map((l) => l.length)).toEqual([MAX_LINE_BYTES, 10, 5]);
+  expect(out.map((l) => l.length)).toEqual([4096, 10, 5]);
+  expect(offsets.at(-1)).toBe(4096 + 10 + 1 + 6);
+  t.stop();
+});
+
+test("long_lines = truncate sends the first max_line_bytes and drops the rest, also when the line ends later", () => {
+  writeFileSync(file, "y".repeat(5000));
+  const t = tailer("beginning", 1000, { max_line_bytes: 1024, long_lines: "truncate" });
+  poll(t);
+  appendFileSync(file, "y".repeat(3000) + "\nnext\n");
+  for (let i = 0; i < 4; i++) poll(t);
+  expect(out.map((l) => l.length)).toEqual([1024, 4]);
+  // The first part ends at the cut; the dropped rest is passed over, so "next" ends after it.
+  expect(offsets).toEqual([1024, 8000 + 1 + 5]);
   t.stop();
 });
 
@@ -225,7 +232,7 @@ describe("resuming from saved positions", () => {
 
 test("an idle file is polled less and less often, up to idleMaxMs, and at the base rate again once it grows", () => {
   writeFileSync(file, "");
-  const t = new Tailer(file, { topic: "t" } as Output, { rotateWaitMs: 100, from: "beginning", positions: book, baseIntervalMs: 100, idleMaxMs: 400 }, new Logger("test"));
+  const t = new Tailer(file, { topic: "t" } as Output, options("beginning", 100, 400), new Logger("test"));
   let now = 0;
   const at = (ms: number) => t.poll((now = ms), { lines: 1000, bytes: 1 << 20 }, sink);
   for (let i = 0; i <= 8; i++) at(i * 100); // nine checks without news: the next is due 200 ms later

@@ -1,0 +1,90 @@
+// How one collect entry's files are found and read: its path or glob, the
+// files it leaves out, and how bytes become lines. Resolved once when a
+// collect list is applied (like the entry's Kafka output), so that the read
+// loop only looks values up.
+import { ENTRY_OPTIONS, parseOptionValue } from "../config/options";
+import type { CollectEntry, StartFrom } from "../discovery/collect-entry";
+import type { Encoding } from "../lines/encoding";
+import type { LineOptions } from "../lines/line-processor";
+import { compileExcludes, compileGlob, isGlob, type Glob } from "./glob";
+
+/** The [agent] options a collect entry may override, as parsed from the INI (snake_case, like the keys). */
+export interface TailOptions {
+  exclude: string[];
+  ignore_older_s: number;
+  close_inactive_s: number;
+  encoding: Encoding;
+  max_line_bytes: number;
+  long_lines: "split" | "truncate";
+  include_lines: string[];
+  exclude_lines: string[];
+  "multiline.start": string;
+  "multiline.continuation": string;
+  "multiline.max_lines": number;
+  "multiline.timeout_ms": number;
+}
+
+export interface TailSettings {
+  /** A glob when the path has glob characters; null for a plain path. */
+  glob: Glob | null;
+  excluded: (file: string) => boolean;
+  from: StartFrom;
+  /** 0: never skip. */
+  ignoreOlderMs: number;
+  /** 0: keep files open. */
+  closeInactiveMs: number;
+  maxLineBytes: number;
+  longLines: "split" | "truncate";
+  lines: LineOptions;
+  /** Compares settings: a changed entry is re-applied only when this differs. */
+  signature: string;
+}
+
+/** Resolves an entry's tail settings over the INI's defaults, or says what is wrong (naming the field). */
+export function resolveTailSettings(entry: CollectEntry, defaults: TailOptions, from: StartFrom): { settings?: TailSettings; problems: string[] } {
+  const o = { ...defaults, ...(entry.options as Partial<TailOptions> | undefined) };
+  const problems: string[] = [];
+  const start = o["multiline.start"];
+  const continuation = o["multiline.continuation"];
+  if (start && continuation) problems.push('fields "multiline.start" and "multiline.continuation" are both set; an event is described by one of them');
+  let glob: Glob | null = null;
+  try {
+    if (isGlob(entry.path)) glob = compileGlob(entry.path);
+  } catch (err) {
+    problems.push(`field "path" = ${JSON.stringify(entry.path)}: ${(err as Error).message}`);
+  }
+  if (problems.length) return { problems };
+  const regexes = (sources: string[]) => sources.map((s) => new RegExp(s)); // validated when parsed
+  const pattern = start || continuation;
+  const settings: TailSettings = {
+    glob,
+    excluded: compileExcludes(o.exclude),
+    from: entry.from ?? from,
+    ignoreOlderMs: o.ignore_older_s * 1000,
+    closeInactiveMs: o.close_inactive_s * 1000,
+    maxLineBytes: o.max_line_bytes,
+    longLines: o.long_lines,
+    lines: {
+      encoding: o.encoding,
+      include: regexes(o.include_lines),
+      exclude: regexes(o.exclude_lines),
+      ...(pattern
+        ? {
+            multiline: {
+              ...(start ? { start: new RegExp(start) } : { continuation: new RegExp(continuation) }),
+              maxLines: o["multiline.max_lines"],
+              timeoutMs: o["multiline.timeout_ms"],
+            },
+          }
+        : {}),
+    },
+    signature: JSON.stringify([o, entry.from ?? from]),
+  };
+  return { settings, problems };
+}
+
+/** The option table's defaults for the [agent] options an entry may override. */
+export function tailDefaults(): TailOptions {
+  const agent = ENTRY_OPTIONS.filter((o) => o.section === "agent");
+  return Object.fromEntries(agent.map((o) => [o.key, parseOptionValue(o, o.default).value])) as unknown as TailOptions;
+}
