@@ -46,6 +46,8 @@ interface Running {
   topic: string;
   /** Waits until the topic holds `count` lines: the agent has read everything written so far. */
   shipped: (count: number) => Promise<void>;
+  /** Resolves once every other scenario's script has finished. */
+  othersDone: () => Promise<void>;
 }
 
 // Polling backs off on quiet files down to idle_poll_max_ms; keep it short so that the pauses
@@ -214,6 +216,9 @@ const scenarios: ScenarioSpec[] = [
       await w.writeFor(299, 100, 50);
       w.close();
       await s.shipped(w.next);
+      // The freed inode goes to whichever file is created next nearby: wait for the other scenarios
+      // to stop creating files.
+      await s.othersDone();
       const oldIno = inodeOf(s.file);
       w.unlink();
       await createWithInode(s.file, oldIno, numberedText(s.prefix, w.next, w.next + 1000));
@@ -248,6 +253,9 @@ beforeAll(async () => {
       shipped: async (count) => {
         await reader.waitFor(topic, count, 30_000, 0);
         if (reader.values(topic).length < count) throw new Error(`${sc.name}: only ${reader.values(topic).length} of ${count} lines reached Kafka`);
+      },
+      othersDone: async () => {
+        await Promise.all([...results].filter(([name]) => name !== sc.name).map(([, r]) => r));
       },
     };
     results.set(

@@ -16,20 +16,23 @@ export function inodeOf(file: string): bigint {
  * another inode is held, so the next probe gets the next free one, until one lands on `ino`. That one
  * is filled and renamed to `file`, so the path never names a probe with the wrong inode. Retries until
  * `timeoutMs`: while the agent still holds the deleted file open (draining it), its inode is not free.
+ * Any process creating a file in the same block group once it is free may take it first, so the
+ * probes run every few milliseconds, and callers avoid creating files nearby meanwhile.
  */
 export async function createWithInode(file: string, ino: bigint, content: string | Uint8Array, timeoutMs = 20_000): Promise<void> {
   const dir = path.dirname(file);
   const deadline = Date.now() + timeoutMs;
   let n = 0;
   let tries = 0;
+  let last = 0n;
   while (Date.now() < deadline) {
     tries++;
     const held: string[] = [];
     try {
-      for (let i = 0; i < 2000; i++) {
+      for (let i = 0; i < 200; i++) {
         const probe = path.join(dir, `.inode-probe-${n++}`);
         writeFileSync(probe, "");
-        const got = inodeOf(probe);
+        const got = (last = inodeOf(probe));
         if (got === ino) {
           writeFileSync(probe, content); // O_TRUNC: same inode
           renameSync(probe, file);
@@ -42,7 +45,7 @@ export async function createWithInode(file: string, ino: bigint, content: string
     } finally {
       for (const p of held) rmSync(p, { force: true });
     }
-    await Bun.sleep(100);
+    await Bun.sleep(2);
   }
-  throw new Error(`could not create ${file} on inode ${ino} within ${timeoutMs} ms (${tries} rounds of probes); is the old file still open, or the filesystem not one that reuses inodes?`);
+  throw new Error(`could not create ${file} on inode ${ino} within ${timeoutMs} ms (${tries} rounds of probes, the last got inode ${last}); is the old file still open, or the filesystem not one that reuses inodes?`);
 }
