@@ -106,6 +106,8 @@ export class Tailer {
   /** Files another entry reads, by identity key: not looked at again. */
   private refused = new Set<string>();
   private firstScan = true;
+  /** Nothing was ever read under this entry when it started: `from` applies to the files found then. */
+  private freshEntry = false;
   private missingLogged = false;
   private stopped = false;
   private nextScanAt = 0;
@@ -212,6 +214,8 @@ export class Tailer {
     } else {
       names = [this.path];
     }
+    // Decided before any file is opened: each opened file is saved under the entry at once.
+    if (this.firstScan) this.freshEntry = this.options.positions.under(this.path).length === 0;
     const byName = new Map<string, Followed>();
     for (const f of this.files.values()) if (!f.draining) byName.set(f.name, f);
     let found = 0;
@@ -484,7 +488,7 @@ export class Tailer {
     } else if (f.startAt !== undefined) {
       offset = f.startAt <= size ? f.startAt : 0;
       because = "skipped by ignore_older_s, then grew";
-    } else if (f.firstSight && this.options.positions.under(this.path).length === 0) {
+    } else if (f.firstSight && this.freshEntry) {
       offset = this.options.settings.from === "end" ? size : 0;
       because = `from = ${this.options.settings.from}`;
     }

@@ -45,8 +45,8 @@ function claimsBook(): Claims {
 }
 let claims: Claims;
 
-function tailer(pattern: string, overrides: Partial<TailOptions> = {}, rotateWaitMs = 300, releaseRotated = false): Tailer {
-  const { settings, problems } = resolveTailSettings({ path: pattern, topic: "t", options: overrides }, tailDefaults(), "beginning");
+function tailer(pattern: string, overrides: Partial<TailOptions> = {}, rotateWaitMs = 300, releaseRotated = false, from: "beginning" | "end" = "beginning"): Tailer {
+  const { settings, problems } = resolveTailSettings({ path: pattern, topic: "t", options: overrides }, tailDefaults(), from);
   if (!settings) throw new Error(problems.join("; "));
   const options = { rotateWaitMs, positions: book, baseIntervalMs: 100, idleMaxMs: 100, rescanIntervalMs: 500, settings, openFiles: slots, claims, releaseRotated };
   return new Tailer(pattern, { topic: "t" } as Output, options, new Logger("test"));
@@ -219,5 +219,17 @@ test("as on Windows, a rotated file read to its end is let go at once, followed 
   unlinkSync(f + ".2");
   poll(t, 25);
   expect(t.openFiles()).toBe(1);
+  t.stop();
+});
+
+test("from = end applies to every file a new glob entry finds when it starts, not only the first one opened", () => {
+  for (let i = 0; i < 5; i++) writeFileSync(path.join(dir, `f${i}.log`), `old-${i}\n`);
+  // As the Checkpointer does: a file opened is saved under its entry at once.
+  book.track = (r) => void book.saved.push({ identity: r.identity, fingerprint: r.fingerprint, offset: r.offset, path: r.entryPath, seenAt: 0 });
+  const t = tailer(path.join(dir, "*.log"), {}, 300, false, "end");
+  poll(t, 2);
+  for (let i = 0; i < 5; i++) appendFileSync(path.join(dir, `f${i}.log`), `new-${i}\n`);
+  poll(t, 2);
+  expect(all()).toEqual([0, 1, 2, 3, 4].map((i) => `new-${i}`));
   t.stop();
 });
