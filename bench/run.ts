@@ -3,7 +3,7 @@
 //
 //   bun bench/run.ts            full run (about 7-8 minutes on 2 cores)
 //   bun bench/run.ts --quick    a much smaller run for development (under 2 minutes)
-//   npm run bench:tail          latency + both idle cases, logagent only (about 4 minutes), into bench/results/tail
+//   npm run bench:tail          latency + both idle cases, logagent only (about 3 minutes), into bench/results/tail
 //
 // Options: --quick, --only=throughput,latency,idle, --tools=logagent,kcat,rsyslog, --cases=1x100,8x1024
 // (throughput cases as FILESxLINEBYTES), --build (rebuild the agent first), --no-verify (skip reading
