@@ -362,7 +362,7 @@ export class Tailer {
     } else if (f.reader) {
       // Closed while inactive and then rotated: lines it got before the rotation are in the file
       // under its new name. Find it by identity beside its old name.
-      const moved = filesIn(path.dirname(f.name)).find(([, s]) => sameFile(identityOf(s), f.identity));
+      const moved = findByIdentity(path.dirname(f.name), f.identity);
       if (moved) {
         f.name = moved[0];
         f.draining = true;
@@ -388,7 +388,7 @@ export class Tailer {
     let stats = statQuietly(f.name, this.log);
     if ((!stats || !sameFile(identityOf(stats), f.identity)) && f.draining && f.reader) {
       // A rotated file let go of: renamed again (app.log.1 -> app.log.2) or deleted. Find it by identity.
-      const moved = filesIn(path.dirname(f.name)).find(([, s]) => sameFile(identityOf(s), f.identity));
+      const moved = findByIdentity(path.dirname(f.name), f.identity);
       if (moved) [f.name, stats] = moved;
     }
     if (!stats || !sameFile(identityOf(stats), f.identity)) return this.forget(f);
@@ -562,6 +562,11 @@ function statQuietly(name: string, log: Logger): BigIntStats | null {
     if (code !== "ENOENT" && code !== "ENOTDIR") log.warn("Cannot stat file; will retry.", { file: name, error: err });
     return null;
   }
+}
+
+/** The file in `dir` that is `identity`, under whatever name it has now. */
+function findByIdentity(dir: string, identity: FileIdentity): [string, BigIntStats] | undefined {
+  return filesIn(dir).find(([, s]) => sameFile(identityOf(s), identity));
 }
 
 /** The regular files in `dir` with their status; an unreadable folder has none. */
