@@ -5,8 +5,9 @@
 // Inside a compiled binary `__dirname` is the build machine's node_modules path,
 // so a naive build works beside the source tree and fails everywhere else. The
 // plugin below replaces that file read with the parsed definitions, inlined.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { BunPlugin } from "bun";
 import protobuf from "protobufjs";
@@ -56,12 +57,47 @@ export const kafkajsReplacements: BunPlugin = {
   },
 };
 
+// The Windows service and console-control callbacks are native code (src/service/windows/helper.c,
+// see its header), built here with mingw-w64 and embedded in the .exe. Other targets embed nothing.
+const HELPER_C = path.join(ROOT, "src/service/windows/helper.c");
+const HELPER_DLL = path.join(ROOT, "src/service/windows/helper.dll");
+const MINGW_CC = process.env.MINGW_CC ?? "x86_64-w64-mingw32-gcc";
+
+export function buildWindowsHelper(): string {
+  const fresh = (() => {
+    try {
+      return statSync(HELPER_DLL).mtimeMs >= statSync(HELPER_C).mtimeMs;
+    } catch {
+      return false;
+    }
+  })();
+  if (fresh) return HELPER_DLL;
+  const args = ["-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-s", "-Wl,--no-insert-timestamp", "-o", HELPER_DLL, HELPER_C, "-ladvapi32"];
+  const r = spawnSync(MINGW_CC, args, { stdio: "inherit" });
+  if (r.error || r.status !== 0) {
+    throw new Error(
+      `cannot build ${path.relative(ROOT, HELPER_DLL)} with ${MINGW_CC}: ${r.error?.message ?? `exit ${r.status}`}. ` +
+        "The Windows targets need mingw-w64: apt-get install gcc-mingw-w64-x86-64",
+    );
+  }
+  return HELPER_DLL;
+}
+
+const windowsHelper = (windows: boolean): BunPlugin => ({
+  name: "windows-helper",
+  setup(build) {
+    if (!windows) build.onLoad({ filter: /[\\/]service[\\/]windows[\\/]helper\.dll$/ }, () => ({ contents: `export default "";`, loader: "js" }));
+  },
+});
+
 async function buildTarget(target: Target): Promise<string> {
-  const ext = target.startsWith("windows") ? ".exe" : "";
+  const windows = target.startsWith("windows");
+  if (windows) buildWindowsHelper();
+  const ext = windows ? ".exe" : "";
   const outfile = path.join(DIST, `logagent-${target}${ext}`);
   const result = await Bun.build({
     entrypoints: [path.join(ROOT, "src/main.ts")],
-    plugins: [etcdProtoInline, kafkajsReplacements],
+    plugins: [etcdProtoInline, kafkajsReplacements, windowsHelper(windows)],
     minify: true,
     sourcemap: "none",
     compile: {

@@ -1,6 +1,6 @@
 // `logagent check -c conf.ini`: validates the INI and, when etcd answers, the
 // collect list; prints what the agent would collect. Exit 0 valid, 2 not.
-import pc from "picocolors";
+import { coloursFor } from "./telemetry/colour";
 import { detectHost, expandKey, type HostIdentity } from "./config/host";
 import { type AgentConfig, loadIni } from "./config/load-ini";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
@@ -8,6 +8,7 @@ import { resolveEntries } from "./kafka/output";
 import { createEtcdClient } from "./discovery/etcd-source";
 
 const EXIT_INVALID = 2;
+const pc = coloursFor(process.stdout);
 
 /** Prints what would be collected, or the problems; returns false when an entry does not resolve. */
 function printEntries(entries: CollectEntry[], config: AgentConfig, host: HostIdentity, origin: string): boolean {

@@ -42,6 +42,11 @@ export interface AgentConfig {
   agent: {
     stateDir: string;
     logLevel: LogLevel;
+    /** Absolute path, or "" for the default (stderr from a console, a file under the Windows service manager). */
+    logFile: string;
+    logMaxBytes: number;
+    logKeep: number;
+    logFormat: "text" | "json";
     from: StartFrom;
     ip: string;
     pollIntervalMs: number;
@@ -208,6 +213,10 @@ export function parseIni(text: string, file: string): AgentConfig {
     agent: {
       stateDir: path.resolve(path.dirname(file), v<string>("agent.state_dir")),
       logLevel: v("agent.log_level"),
+      logFile: v<string>("agent.log_file") ? path.resolve(path.dirname(file), v<string>("agent.log_file")) : "",
+      logMaxBytes: v("agent.log_max_bytes"),
+      logKeep: v("agent.log_keep"),
+      logFormat: v("agent.log_format"),
       from: v("agent.from"),
       ip: v("agent.ip"),
       pollIntervalMs: v("agent.poll_interval_ms"),

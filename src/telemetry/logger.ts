@@ -1,15 +1,14 @@
 // Human-readable log lines on stderr: `time LEVEL scope: Sentence. key=value ...`.
 // `error` means data may be lost or an operator must act; `warn` means
 // something unexpected happened but nothing was lost.
-import pc from "picocolors";
+import { coloursFor } from "./colour";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type Fields = Record<string, unknown>;
 
 const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-// picocolors decides once whether stderr is a colour terminal (TTY, NO_COLOR, FORCE_COLOR).
-const colors = pc.createColors(Boolean(process.stderr.isTTY) && !process.env.NO_COLOR);
+const colors = coloursFor(process.stderr);
 const paint: Record<LogLevel, (s: string) => string> = {
   debug: colors.gray,
   info: colors.cyan,

@@ -11,3 +11,9 @@ declare module "kafkajs/src/producer/partitioners/default/murmur2" {
   const murmur2: (key: string | Buffer) => number;
   export default murmur2;
 }
+
+// A native library embedded in the executable (`with { type: "file" }`): its path at run time.
+declare module "*.dll" {
+  const file: string;
+  export default file;
+}
