@@ -81,14 +81,15 @@ export class Agent {
   }
 
   /**
-   * Stops reading, waits for lines in flight up to shutdown_timeout_ms, then saves positions.
+   * Stops reading, waits for lines in flight up to `timeoutMs` (shutdown_timeout_ms unless the
+   * caller has less time, as on a console close), then saves positions.
    * Lines not acknowledged by then are not counted as sent: their files resume before them.
    */
-  async stop(): Promise<void> {
-    this.log.info("Stopping: no more reading; waiting for lines in flight.", { timeout_ms: this.config.agent.shutdownTimeoutMs });
+  async stop(timeoutMs = this.config.agent.shutdownTimeoutMs): Promise<void> {
+    this.log.info("Stopping: no more reading; waiting for lines in flight.", { timeout_ms: timeoutMs });
     await this.etcd?.stop();
     this.files.stop();
-    const left = await this.sink.stop(this.config.agent.shutdownTimeoutMs);
+    const left = await this.sink.stop(timeoutMs);
     await this.checkpointer.stop();
     if (left > 0) this.log.warn("Stopped before Kafka acknowledged every line read; they are sent again on the next start.", { lines: left });
     else this.log.info("Stopped; every line read was acknowledged by Kafka and positions are saved.");

@@ -1,29 +1,29 @@
-// Command line: `logagent -c conf.ini`, `logagent check -c conf.ini`, --help, --version.
-// Exit codes: 0 after a requested stop, 2 configuration error, 1 any other fatal error.
+// Command line: `logagent -c conf.ini`, `logagent check -c conf.ini`, `logagent service ...`,
+// --help, --version. Exit codes: 0 after a requested stop, 2 configuration error, 1 any other
+// fatal error (`check` and `service` document their own).
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Agent } from "./agent";
 import { check } from "./check";
 import { ConfigError } from "./config/config-error";
-import { detectHost } from "./config/host";
-import { loadIni } from "./config/load-ini";
+import type { AgentConfig } from "./config/load-ini";
 import { OPTIONS, SECTIONS, describeType } from "./config/options";
-import { rootLogger, setLogLevel } from "./telemetry/logger";
+import { EXIT, startAgent } from "./lifecycle";
+import { SERVICE_USAGE, type ServiceArgs, parseServiceArgs, runServiceCommand } from "./service/service-command";
+import { ServiceError } from "./service/service-manager";
+import { configureLogging, loggingToConsole, rootLogger } from "./telemetry/logger";
 import { VERSION } from "./version";
-
-const EXIT_CONFIG = 2;
-const EXIT_FATAL = 1;
 
 function usage(): string {
   const lines = [
     `logagent ${VERSION}: tails the files named in etcd (or the INI) and ships every line to Kafka.`,
     "",
     "Usage:",
-    "  logagent -c <conf.ini>          run the agent",
+    "  logagent -c <conf.ini>          run the agent (in a console, or as the service the service manager started)",
     "  logagent check -c <conf.ini>    validate the INI and the collect list, print what would be collected",
-    "  logagent --help | --version",
+    ...SERVICE_USAGE,
+    "  logagent --help | -h | /? | --version",
     "",
-    "Exit codes: 0 after a requested stop (SIGINT/SIGTERM), 2 configuration error, 1 other fatal error.",
+    "Exit codes: 0 after a requested stop (Ctrl+C, SIGTERM, a service stop), 2 configuration error, 1 other fatal error.",
     "",
     "INI options:",
   ];
@@ -47,70 +47,103 @@ function resolveConfigPath(given: string): string {
   return existsSync(fromExe) ? fromExe : fromCwd;
 }
 
-interface Args {
-  command: "run" | "check" | "help" | "version";
-  config?: string;
-}
+type Args =
+  | { command: "help" | "version" }
+  | { command: "run" | "check"; config: string }
+  | { command: "service"; service: ServiceArgs };
+
+const HELP_FLAGS = ["-h", "--help", "/?", "-?", "/h", "/help"];
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: "run" };
+  if (argv.some((a) => HELP_FLAGS.includes(a.toLowerCase()))) return { command: "help" };
+  if (argv.includes("-V") || argv.includes("--version")) return { command: "version" };
+  if (argv[0] === "service") {
+    return { command: "service", service: parseServiceArgs(argv.slice(1)) };
+  }
+  let command: "run" | "check" = "run";
+  let config: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "-h" || a === "--help") return { command: "help" };
-    if (a === "-V" || a === "--version") return { command: "version" };
-    if (a === "check" && i === 0) args.command = "check";
+    if (a === "check" && i === 0) command = "check";
     else if (a === "-c" || a === "--config") {
       const v = argv[++i];
       if (!v) throw new ConfigError([{ file: "(command line)", message: `${a} needs a file name` }]);
-      args.config = v;
-    } else if (a.startsWith("--config=")) args.config = a.slice("--config=".length);
+      config = v;
+    } else if (a.startsWith("--config=")) config = a.slice("--config=".length);
     else throw new ConfigError([{ file: "(command line)", message: `unknown argument ${JSON.stringify(a)}; see --help` }]);
   }
-  if (!args.config) throw new ConfigError([{ file: "(command line)", message: "no configuration given; use -c <conf.ini> (see --help)" }]);
-  return args;
+  if (!config) throw new ConfigError([{ file: "(command line)", message: "no configuration given; use -c <conf.ini> (see --help)" }]);
+  return { command, config };
 }
 
-async function run(configPath: string): Promise<number> {
-  const config = loadIni(configPath);
-  setLogLevel(config.agent.logLevel);
-  const agent = new Agent(config, detectHost(config.agent.ip), rootLogger);
-  await agent.start();
+/** Logging for a console run: stderr, or the INI's log_file. */
+function consoleLogging(config: AgentConfig): void {
+  const { logLevel, logFile, logMaxBytes, logKeep, logFormat } = config.agent;
+  configureLogging({ level: logLevel, console: !logFile, file: logFile ? { path: logFile, maxBytes: logMaxBytes, keep: logKeep, format: logFormat } : undefined });
+}
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: string) => {
-      if (stopping) {
-        // A second signal means "now". Nothing read-but-unacknowledged is counted as sent.
-        rootLogger.warn("Second signal; exiting at once.", { signal });
-        process.exit(0);
-      }
-      stopping = true;
-      rootLogger.info("Received signal; shutting down.", { signal });
-      agent.stop().then(
-        () => resolve(0),
-        (err) => {
-          rootLogger.error("Shutdown failed.", { error: err });
-          resolve(EXIT_FATAL);
-        },
-      );
-    };
-    const signals = ["SIGINT", "SIGTERM", ...(process.platform === "win32" ? ["SIGBREAK"] : [])];
-    for (const s of signals) process.on(s, () => onSignal(s));
-  });
+/** Console close, logoff and shutdown leave Windows' few seconds, not shutdown_timeout_ms. */
+const CONSOLE_EVENT_BUDGET_MS = 3000;
+
+/**
+ * Runs the agent until a stop is asked for: SIGINT, SIGTERM and SIGHUP everywhere (a closed
+ * terminal must not kill it mid-flight), SIGBREAK and the console's close, logoff and shutdown
+ * events on Windows. A second request exits at once, which is still safe: positions only count
+ * acknowledged lines.
+ */
+async function runInConsole(configPath: string): Promise<number> {
+  const windowsConsole = process.platform === "win32" ? await import("./service/windows/console-control") : null;
+  let stopRequest: ((why: { reason: string; budgetMs?: number }) => void) | null = null;
+  const requested = new Promise<{ reason: string; budgetMs?: number }>((resolve) => (stopRequest = resolve));
+  let stopping = false;
+  const request = (reason: string, budgetMs?: number) => {
+    if (stopping) {
+      rootLogger.warn("Second stop request; exiting at once.", { signal: reason });
+      process.exit(EXIT.ok);
+    }
+    stopping = true;
+    stopRequest!({ reason, budgetMs });
+  };
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP", ...(process.platform === "win32" ? ["SIGBREAK"] : [])];
+  for (const s of signals) process.on(s, () => request(s));
+  const control = windowsConsole?.watchConsoleEvents((event) => request(`console ${event}`, CONSOLE_EVENT_BUDGET_MS));
+
+  const { agent, config } = await startAgent(configPath, consoleLogging);
+  const why = await requested;
+  rootLogger.info("Stop requested; shutting down.", { signal: why.reason });
+  try {
+    await agent.stop(Math.min(why.budgetMs ?? Infinity, config.agent.shutdownTimeoutMs));
+    return EXIT.ok;
+  } catch (err) {
+    rootLogger.error("Shutdown failed.", { error: err }, "AgentFailed");
+    return EXIT.fatal;
+  } finally {
+    control?.done();
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  if (args.command === "help") {
-    console.log(usage());
-    return 0;
+  switch (args.command) {
+    case "help":
+      console.log(usage());
+      return 0;
+    case "version":
+      console.log(`logagent ${VERSION}`);
+      return 0;
+    case "service":
+      return runServiceCommand(args.service);
+    case "check":
+      return check(resolveConfigPath(args.config));
+    case "run": {
+      const configPath = resolveConfigPath(args.config);
+      if (process.platform === "win32") {
+        const host = await import("./service/windows/service-host");
+        if (host.startedByServiceManager()) return host.runAsWindowsService(configPath);
+      }
+      return runInConsole(configPath);
+    }
   }
-  if (args.command === "version") {
-    console.log(`logagent ${VERSION}`);
-    return 0;
-  }
-  const configPath = resolveConfigPath(args.config!);
-  return args.command === "check" ? check(configPath) : run(configPath);
 }
 
 // kafkajs schedules `setTimeout(fn, throttledUntil - Date.now())` with throttledUntil = 0, which
@@ -124,10 +157,16 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     if (err instanceof ConfigError) {
+      // Also into the log file when one is configured: a service's stderr goes nowhere.
       for (const p of err.message.split("\n")) process.stderr.write(`logagent: configuration error: ${p}\n`);
-      process.exit(EXIT_CONFIG);
+      if (!loggingToConsole()) rootLogger.error("Cannot start: the configuration is invalid.", { problems: err.message }, "AgentFailed");
+      process.exit(EXIT.config);
     }
-    rootLogger.error("Fatal error.", { error: err, stack: (err as Error)?.stack });
-    process.exit(EXIT_FATAL);
+    if (err instanceof ServiceError) {
+      process.stderr.write(`logagent: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    rootLogger.error("Fatal error.", { error: err, stack: (err as Error)?.stack }, "AgentFailed");
+    process.exit(EXIT.fatal);
   },
 );

@@ -21,6 +21,22 @@ export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
+// TEMPORARY (replaced by the logging work being merged): a plain file sink and an event hook.
+import { appendFileSync, mkdirSync } from "node:fs";
+import nodePath from "node:path";
+export interface LogRecord { time: Date; level: LogLevel; scope: string; message: string; fields: Fields; event?: string }
+let sinkConsole = true;
+let sinkFile: string | null = null;
+let sinkEvent: ((r: LogRecord) => void) | null = null;
+export function loggingToConsole(): boolean { return sinkConsole; }
+export function configureLogging(o: { level: LogLevel; console: boolean; file?: { path: string; maxBytes: number; keep: number; format: "text" | "json" }; onEvent?: (r: LogRecord) => void }): void {
+  threshold = o.level;
+  sinkConsole = o.console;
+  sinkFile = o.file?.path ?? null;
+  if (sinkFile) mkdirSync(nodePath.dirname(sinkFile), { recursive: true });
+  sinkEvent = o.onEvent ?? null;
+}
+
 function formatValue(value: unknown): string {
   if (value instanceof Error) return JSON.stringify(value.message);
   if (typeof value === "string") return /^[\w./:@\\-]+$/.test(value) ? value : JSON.stringify(value);
@@ -39,26 +55,28 @@ export class Logger {
     return rank[level] >= rank[threshold];
   }
 
-  log(level: LogLevel, message: string, fields: Fields = {}): void {
+  log(level: LogLevel, message: string, fields: Fields = {}, event?: string): void {
+    if (sinkEvent && (event || level === "error")) sinkEvent({ time: new Date(), level, scope: this.scope, message, fields, event });
     if (!this.enabled(level)) return;
     const parts = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${colors.dim(k + "=")}${formatValue(v)}`);
     const head = `${colors.dim(new Date().toISOString())} ${paint[level](level.toUpperCase().padEnd(5))} ${colors.bold(this.scope)}:`;
-    process.stderr.write(`${head} ${message}${parts.length ? " " + parts.join(" ") : ""}\n`);
+    if (sinkConsole) process.stderr.write(`${head} ${message}${parts.length ? " " + parts.join(" ") : ""}\n`);
+    if (sinkFile) appendFileSync(sinkFile, `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${this.scope}: ${message} ${Object.entries(fields).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${formatValue(v)}`).join(" ")}\n`);
   }
 
-  debug(message: string, fields?: Fields): void {
-    this.log("debug", message, fields);
+  debug(message: string, fields?: Fields, event?: string): void {
+    this.log("debug", message, fields, event);
   }
-  info(message: string, fields?: Fields): void {
-    this.log("info", message, fields);
+  info(message: string, fields?: Fields, event?: string): void {
+    this.log("info", message, fields, event);
   }
-  warn(message: string, fields?: Fields): void {
-    this.log("warn", message, fields);
+  warn(message: string, fields?: Fields, event?: string): void {
+    this.log("warn", message, fields, event);
   }
-  error(message: string, fields?: Fields): void {
-    this.log("error", message, fields);
+  error(message: string, fields?: Fields, event?: string): void {
+    this.log("error", message, fields, event);
   }
 }
 

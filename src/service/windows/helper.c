@@ -204,13 +204,13 @@ EXPORT DWORD la_install(LPCWSTR name, LPCWSTR display, LPCWSTR command) {
   return error;
 }
 
-/* Which ChangeServiceConfig2W step failed is returned in *step (1 description, 2 delayed start,
-   3 failure actions, 4 failure actions on non-crash failures). */
+/* The settings install makes beyond CreateServiceW, each tried on its own; errors[i] is 0 or the
+   Windows error of step i: 0 description, 1 delayed automatic start, 2 failure actions, 3 failure
+   actions also on non-crash failures (a STOPPED report with a non-zero exit code). */
 EXPORT DWORD la_configure(LPCWSTR name, LPWSTR description, DWORD reset_seconds, DWORD restart1_ms, DWORD restart2_ms,
-                          DWORD restart3_ms, DWORD *step) {
+                          DWORD restart3_ms, DWORD *errors) {
   SC_HANDLE scm, svc;
   DWORD error = open_scm(SC_MANAGER_CONNECT, &scm);
-  *step = 0;
   if (error) return error;
   svc = OpenServiceW(scm, name, SERVICE_CHANGE_CONFIG | SERVICE_START);
   if (!svc) {
@@ -222,16 +222,26 @@ EXPORT DWORD la_configure(LPCWSTR name, LPWSTR description, DWORD reset_seconds,
   SERVICE_DELAYED_AUTO_START_INFO delayed = {TRUE};
   SC_ACTION actions[3] = {{SC_ACTION_RESTART, restart1_ms}, {SC_ACTION_RESTART, restart2_ms}, {SC_ACTION_RESTART, restart3_ms}};
   SERVICE_FAILURE_ACTIONSW failure = {reset_seconds, NULL, NULL, 3, actions};
-  /* A service that reports STOPPED with a non-zero exit code counts as failed too, not only a crash. */
   SERVICE_FAILURE_ACTIONS_FLAG flag = {TRUE};
-  if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &desc)) *step = 1;
-  else if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed)) *step = 2;
-  else if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &failure)) *step = 3;
-  else if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag)) *step = 4;
-  error = *step ? GetLastError() : 0;
+  errors[0] = ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &desc) ? 0 : GetLastError();
+  errors[1] = ChangeServiceConfig2W(svc, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed) ? 0 : GetLastError();
+  errors[2] = ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &failure) ? 0 : GetLastError();
+  errors[3] = ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag) ? 0 : GetLastError();
   CloseServiceHandle(svc);
   CloseServiceHandle(scm);
-  return error;
+  return 0;
+}
+
+/* Sets a DWORD value of the service's own registry key (HKLM\SYSTEM\CurrentControlSet\Services\NAME). */
+EXPORT DWORD la_service_dword(LPCWSTR name, LPCWSTR value_name, DWORD value) {
+  WCHAR key[300] = L"SYSTEM\\CurrentControlSet\\Services\\";
+  HKEY h;
+  lstrcatW(key, name);
+  LSTATUS error = RegOpenKeyExW(HKEY_LOCAL_MACHINE, key, 0, KEY_SET_VALUE, &h);
+  if (error) return (DWORD)error;
+  error = RegSetValueExW(h, value_name, 0, REG_DWORD, (const BYTE *)&value, sizeof value);
+  RegCloseKey(h);
+  return (DWORD)error;
 }
 
 static DWORD with_service(LPCWSTR name, DWORD access, DWORD (*action)(SC_HANDLE, void *), void *arg) {
@@ -261,27 +271,56 @@ static DWORD do_stop(SC_HANDLE svc, void *arg) {
   (void)arg;
   return ControlService(svc, SERVICE_CONTROL_STOP, &s) ? 0 : GetLastError();
 }
-/* out: state, win32 exit code, service-specific exit code, process id, start type, delayed auto start */
+static DWORD service_key_dword(LPCWSTR name, LPCWSTR value_name, DWORD fallback) {
+  WCHAR key[300] = L"SYSTEM\\CurrentControlSet\\Services\\";
+  DWORD value = fallback, size = sizeof value;
+  lstrcatW(key, name);
+  if (RegGetValueW(HKEY_LOCAL_MACHINE, key, value_name, RRF_RT_REG_DWORD, NULL, &value, &size)) return fallback;
+  return value;
+}
+
+struct query { LPCWSTR name; DWORD *out; };
+
+/* out: state, win32 exit code, service-specific exit code, process id, start type, delayed auto
+   start, failure reset period (s), failure action count, the first three actions' delays (ms),
+   failure actions on non-crash failures. 0xffffffff where Windows (or Wine) cannot say. */
 static DWORD do_query(SC_HANDLE svc, void *arg) {
-  DWORD *out = (DWORD *)arg, needed = 0;
+  struct query *q = (struct query *)arg;
+  DWORD *out = q->out, needed = 0;
   SERVICE_STATUS_PROCESS s;
   if (!QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO, (LPBYTE)&s, sizeof s, &needed)) return GetLastError();
   out[0] = s.dwCurrentState;
   out[1] = s.dwWin32ExitCode;
   out[2] = s.dwServiceSpecificExitCode;
   out[3] = s.dwProcessId;
-  BYTE buffer[8192];
+  static BYTE buffer[8192];
   QUERY_SERVICE_CONFIGW *config = (QUERY_SERVICE_CONFIGW *)buffer;
   out[4] = QueryServiceConfigW(svc, config, sizeof buffer, &needed) ? config->dwStartType : 0xffffffffu;
   SERVICE_DELAYED_AUTO_START_INFO delayed = {FALSE};
-  out[5] = QueryServiceConfig2W(svc, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, (LPBYTE)&delayed, sizeof delayed, &needed) ? (DWORD)delayed.fDelayedAutostart : 0xffffffffu;
+  out[5] = QueryServiceConfig2W(svc, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, (LPBYTE)&delayed, sizeof delayed, &needed)
+               ? (DWORD)delayed.fDelayedAutostart
+               : service_key_dword(q->name, L"DelayedAutostart", 0xffffffffu);
+  SERVICE_FAILURE_ACTIONSW *failure = (SERVICE_FAILURE_ACTIONSW *)buffer;
+  out[6] = out[7] = out[8] = out[9] = out[10] = 0xffffffffu;
+  if (QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, buffer, sizeof buffer, &needed)) {
+    out[6] = failure->dwResetPeriod;
+    out[7] = failure->cActions;
+    for (DWORD i = 0; i < 3 && i < failure->cActions; i++) out[8 + i] = failure->lpsaActions[i].Type == SC_ACTION_RESTART ? failure->lpsaActions[i].Delay : 0xfffffffeu;
+  }
+  SERVICE_FAILURE_ACTIONS_FLAG flag = {FALSE};
+  out[11] = QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, (LPBYTE)&flag, sizeof flag, &needed)
+                ? (DWORD)flag.fFailureActionsOnNonCrashFailures
+                : service_key_dword(q->name, L"FailureActionsOnNonCrashFailures", 0xffffffffu);
   return 0;
 }
 
 EXPORT DWORD la_delete(LPCWSTR name) { return with_service(name, DELETE, do_delete, NULL); }
 EXPORT DWORD la_start(LPCWSTR name) { return with_service(name, SERVICE_START, do_start, NULL); }
 EXPORT DWORD la_stop(LPCWSTR name) { return with_service(name, SERVICE_STOP, do_stop, NULL); }
-EXPORT DWORD la_query(LPCWSTR name, DWORD *out) { return with_service(name, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, do_query, out); }
+EXPORT DWORD la_query(LPCWSTR name, DWORD *out) {
+  struct query q = {name, out};
+  return with_service(name, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, do_query, &q);
+}
 
 /* ------------------------------------------------------------------ event log */
 

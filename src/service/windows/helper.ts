@@ -19,6 +19,7 @@ const SYMBOLS = {
   la_console_done: { args: [], returns: "void" },
   la_install: { args: ["ptr", "ptr", "ptr"], returns: "u32" },
   la_configure: { args: ["ptr", "ptr", "u32", "u32", "u32", "u32", "ptr"], returns: "u32" },
+  la_service_dword: { args: ["ptr", "ptr", "u32"], returns: "u32" },
   la_delete: { args: ["ptr"], returns: "u32" },
   la_start: { args: ["ptr"], returns: "u32" },
   la_stop: { args: ["ptr"], returns: "u32" },
