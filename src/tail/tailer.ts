@@ -104,6 +104,9 @@ interface Followed {
   waiting?: boolean;
 }
 
+/** Why a plain path names no file to read: nothing there, a directory, a pipe or device, or it cannot be looked at. */
+type Absence = "missing" | "directory" | "special" | "unstattable";
+
 interface Trouble {
   /** The error code logged: another code is logged again. */
   code: string;
@@ -131,7 +134,7 @@ export class Tailer {
   /** Nothing was ever read under this entry when it started: `from` applies to the files found then. */
   private freshEntry = false;
   /** What was last said about a plain path that names no file to read (missing, a directory, ...); null once it does. */
-  private absence: string | null = null;
+  private absence: Absence | null = null;
   /** Names whose stat fails for a reason other than not existing, with the code logged. */
   private unstattable = new Map<string, string>();
   private stopped = false;
@@ -242,7 +245,7 @@ export class Tailer {
     for (const f of this.files.values()) if (!f.draining) byName.set(f.name, f);
     let found = 0;
     /** Why a plain path names no file to read, when it does not. */
-    let absence: string | null = null;
+    let absence: Absence | null = null;
     for (const name of names) {
       // A followed file still under its name is checked by its own poll; the scan only looks at news.
       if (glob && byName.has(name)) {
@@ -281,7 +284,7 @@ export class Tailer {
    * Says once why a plain path names no file to read. A directory under a plain path is a mistake in
    * the entry (refused when the list is applied, see tail-settings.ts), but one may appear later.
    */
-  private sayAbsent(absence: string): void {
+  private sayAbsent(absence: Absence): void {
     if (absence === this.absence) return;
     this.absence = absence;
     const fields = { path: this.path };
@@ -290,7 +293,7 @@ export class Tailer {
       const hint = path.join(this.path, "*.log");
       this.log.warn(`Path names a directory, not a file; nothing is collected under it until a file takes its place. A path without glob characters names one file: to collect the files in this folder, use a glob such as ${hint}.`, fields);
     } else if (absence === "special") this.log.warn("Path names something that is not a regular file (a pipe, socket or device); nothing is collected under it until a file takes its place.", fields);
-    // "unstattable": statName said why.
+    // "unstattable": sayUnstattable said why.
   }
 
   /** Says once per name (and cause) that a name the entry matches cannot be looked at. */
@@ -457,8 +460,8 @@ export class Tailer {
 
   /**
    * Opens a file that has no handle: one found but not opened yet, or one closed as inactive (or
-   * skipped by ignore_older) that changed since. Returns "gone" when it is forgotten, "waiting"
-   * when no slot is free.
+   * skipped by ignore_older) that changed since, or one that could not be opened. Returns "gone"
+   * when it is forgotten, "waiting" when no slot is free or it cannot be opened now.
    */
   private wake(f: Followed, now: number): "open" | "resting" | "waiting" | "gone" {
     let stats = lookAt(f.name);
@@ -495,7 +498,7 @@ export class Tailer {
   private forget(f: Followed): "gone" {
     if (f.trouble) {
       const offset = f.reader?.offset ?? this.options.positions.find(f.identity)?.offset ?? 0;
-      this.log.error("File is gone before it could be read again: removed, or moved out of its folder; what it held after the offset was not collected.", { path: this.path, file: f.name, offset });
+      this.log.error("File is gone before it could be read again: removed, or moved out of its folder; anything it held after the offset was not collected.", { path: this.path, file: f.name, offset });
     }
     this.drop(f);
     this.files.delete(identityKey(f.identity));
