@@ -10,7 +10,7 @@
 // account runs it; its folder is given to nobody, and the unreadable file is
 // root's with mode 0600.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { AgentProcess, iniFor, runOnce, sandbox } from "../support/agent-process";
 import { services, unique } from "../support/env";
@@ -56,6 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await agent?.stop();
   await reader?.stop();
+  rmSync(box.dir, { recursive: true, force: true }); // a 110 MB executable
 });
 
 test(
