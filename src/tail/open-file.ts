@@ -7,7 +7,9 @@
 // rename and delete a file we hold; test/e2e/windows-sharing.test.ts checks it
 // under Wine. What sharing cannot help: a file deleted while we hold it keeps
 // its name ("delete pending") until we close it, so it must not stay open long
-// after it has been read to its end.
+// after it has been read to its end. Nor can it help when the writer itself
+// does not share its file (share mode 0): the open fails with EBUSY, and the
+// tailer tries again until it can (tailer.ts, windows-locked.test.ts).
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from "node:fs";
 
 export interface TailHandle {

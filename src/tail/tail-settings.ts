@@ -2,6 +2,13 @@
 // files it leaves out, and how bytes become lines. Resolved once when a
 // collect list is applied (like the entry's Kafka output), so that the read
 // loop only looks values up.
+//
+// It is also where a plain path that names a directory is refused: the one
+// check here that looks at the disk, because only the disk tells. It can only
+// see what exists when the list is applied; a directory that appears later
+// under the name is reported by the tailer instead.
+import { statSync } from "node:fs";
+import path from "node:path";
 import { ENTRY_OPTIONS, parseOptionValue } from "../config/options";
 import type { CollectEntry, StartFrom } from "../discovery/collect-entry";
 import type { Encoding } from "../lines/encoding";
@@ -53,6 +60,10 @@ export function resolveTailSettings(entry: CollectEntry, defaults: TailOptions, 
   } catch (err) {
     problems.push(`field "path" = ${JSON.stringify(entry.path)}: ${(err as Error).message}`);
   }
+  if (!glob && isDirectory(entry.path)) {
+    const hint = path.join(entry.path, "*.log");
+    problems.push(`field "path" = ${JSON.stringify(entry.path)} is a directory; a path without glob characters names one file (to collect the files in this folder, use a glob such as ${JSON.stringify(hint)})`);
+  }
   if (problems.length) return { problems };
   const regexes = (sources: string[]) => sources.map((s) => new RegExp(s)); // validated when parsed
   const pattern = start || continuation;
@@ -87,4 +98,13 @@ export function resolveTailSettings(entry: CollectEntry, defaults: TailOptions, 
 export function tailDefaults(): TailOptions {
   const agent = ENTRY_OPTIONS.filter((o) => o.section === "agent");
   return Object.fromEntries(agent.map((o) => [o.key, parseOptionValue(o, o.default).value])) as unknown as TailOptions;
+}
+
+/** Whether `file` is a directory now; anything else (missing, unreadable) is for the tailer to find out. */
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -8,17 +8,25 @@
 // file, until it has not grown for `rotateWaitMs`, because a writer may still
 // append to the handle it holds. A file renamed to another name the entry also
 // matches is the same file, still followed, never read again from its start.
-import { readdirSync, statSync, type BigIntStats } from "node:fs";
+//
+// A file that cannot be opened or read (permission denied, held by another
+// program without sharing, ...) stays followed: its position is kept, it is
+// tried again with a capped backoff, and the trouble is said once when it
+// starts and once when it ends (see unreadable.ts), so one such file neither
+// floods the log nor holds up the others.
+import { existsSync, readdirSync, statSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import type { SavedPosition } from "../checkpoint/saved-position";
 import type { Output } from "../kafka/output";
 import type { Logger } from "../telemetry/logger";
+import { Backoff } from "../util/backoff";
 import { identityKey, identityOf, sameFile, type FileIdentity } from "./file-identity";
 import { FileReader, type LineSink, type ReaderFormat, type Room } from "./file-reader";
-import { openTailHandle } from "./open-file";
+import { openTailHandle, type TailHandle } from "./open-file";
 import type { OpenFiles } from "./open-files";
 import { scanGlob } from "./path-scanner";
 import type { TailSettings } from "./tail-settings";
+import { causeOf } from "./unreadable";
 
 /** What the tailer needs from saved positions (the Checkpointer). */
 export interface PositionBook {
@@ -77,6 +85,12 @@ interface Followed {
   firstSight: boolean;
   /** ignore_older: where to start if it grows (its size when it was skipped). */
   startAt?: number;
+  /** Its size when it was found: with from = end, reading starts here, however late it could be opened. */
+  sizeAtSight: number;
+  /** Rotated while the agent was down: opened only to resume from its saved position. */
+  savedOnly?: boolean;
+  /** It cannot be opened or read: the cause said, and when to try again. */
+  trouble?: Trouble;
   /** Size and mtime when its handle was let go (or it was skipped): it is reopened when either changes. */
   restSize: bigint;
   restMtime: bigint;
@@ -90,9 +104,20 @@ interface Followed {
   waiting?: boolean;
 }
 
+/** Why a plain path names no file to read: nothing there, a directory, a pipe or device, or it cannot be looked at. */
+type Absence = "missing" | "directory" | "special" | "unstattable";
+
+interface Trouble {
+  /** The error code logged: another code is logged again. */
+  code: string;
+  backoff: Backoff;
+  retryAt: number;
+}
+
 /** A file just found under `name`, not opened yet. */
 function followed(name: string, stats: BigIntStats, now: number, how: { draining: boolean; firstSight: boolean }): Followed {
-  const f: Followed = { identity: identityOf(stats), name, reader: null, ...how, restSize: stats.size, restMtime: stats.mtimeMs, lastGrowthAt: now, lastSize: -1, idleChecks: 0, nextPollAt: 0, polledIn: 0 };
+  const size = stats.size;
+  const f: Followed = { identity: identityOf(stats), name, reader: null, ...how, sizeAtSight: Number(size), restSize: size, restMtime: stats.mtimeMs, lastGrowthAt: now, lastSize: -1, idleChecks: 0, nextPollAt: 0, polledIn: 0 };
   return f;
 }
 
@@ -108,14 +133,18 @@ export class Tailer {
   private firstScan = true;
   /** Nothing was ever read under this entry when it started: `from` applies to the files found then. */
   private freshEntry = false;
-  private missingLogged = false;
+  /** What was last said about a plain path that names no file to read (missing, a directory, ...); null once it does. */
+  private absence: Absence | null = null;
+  /** Names whose stat fails for a reason other than not existing, with the code logged. */
+  private unstattable = new Map<string, string>();
   private stopped = false;
   private nextScanAt = 0;
   private scanChecks = 0;
   /** Earliest time anything of this tailer needs a look. */
   private nextDueAt = 0;
   private reformatPending = false;
-  private failedDirs = new Set<string>();
+  /** Folders a glob covers that cannot be listed, with the code logged. */
+  private failedDirs = new Map<string, string>();
   private lastLongLineLog = 0;
   /** Counts polls, so that a file is read at most once in each. */
   private polls = 0;
@@ -205,11 +234,7 @@ export class Tailer {
     if (glob) {
       const result = scanGlob(glob, settings.excluded);
       names = result.files;
-      for (const { dir, error } of result.errors) {
-        if (this.failedDirs.has(dir)) continue;
-        this.failedDirs.add(dir);
-        this.log.error("Cannot list a folder the glob covers; its files are not collected until it can be read.", { path: this.path, folder: dir, error });
-      }
+      this.reportFolders(result.errors);
       this.nextScanAt = now + this.options.rescanIntervalMs;
     } else {
       names = [this.path];
@@ -219,14 +244,25 @@ export class Tailer {
     const byName = new Map<string, Followed>();
     for (const f of this.files.values()) if (!f.draining) byName.set(f.name, f);
     let found = 0;
+    /** Why a plain path names no file to read, when it does not. */
+    let absence: Absence | null = null;
     for (const name of names) {
       // A followed file still under its name is checked by its own poll; the scan only looks at news.
       if (glob && byName.has(name)) {
         found++;
         continue;
       }
-      const stats = statQuietly(name, this.log);
-      if (!stats?.isFile()) continue;
+      const stats = lookAt(name);
+      if (stats instanceof Error) {
+        this.sayUnstattable(name, stats);
+        absence = "unstattable";
+        continue;
+      }
+      this.unstattable.delete(name);
+      if (!stats?.isFile()) {
+        absence = !stats ? "missing" : stats.isDirectory() ? "directory" : "special";
+        continue;
+      }
       found++;
       this.found(name, stats, now);
     }
@@ -240,10 +276,49 @@ export class Tailer {
       const followed = [...this.files.values()].some((f) => !f.draining);
       this.scanChecks = followed ? 0 : this.scanChecks + 1;
       this.nextScanAt = followed ? Infinity : now + this.backoff(this.scanChecks);
-      if (found === 0 && !this.missingLogged) {
-        this.missingLogged = true;
-        this.log.info("File does not exist yet; waiting for it to appear.", { path: this.path });
-      }
+      if (found === 0 && absence !== null) this.sayAbsent(absence);
+    }
+  }
+
+  /**
+   * Says once why a plain path names no file to read. A directory under a plain path is a mistake in
+   * the entry (refused when the list is applied, see tail-settings.ts), but one may appear later.
+   */
+  private sayAbsent(absence: Absence): void {
+    if (absence === this.absence) return;
+    this.absence = absence;
+    const fields = { path: this.path };
+    if (absence === "missing") this.log.info("File does not exist yet; waiting for it to appear.", fields);
+    else if (absence === "directory") {
+      const hint = path.join(this.path, "*.log");
+      this.log.warn(`Path names a directory, not a file; nothing is collected under it until a file takes its place. A path without glob characters names one file: to collect the files in this folder, use a glob such as ${hint}.`, fields);
+    } else if (absence === "special") this.log.warn("Path names something that is not a regular file (a pipe, socket or device); nothing is collected under it until a file takes its place.", fields);
+    // "unstattable": sayUnstattable said why.
+  }
+
+  /** Says once per name (and cause) that a name the entry matches cannot be looked at. */
+  private sayUnstattable(name: string, err: Error): void {
+    const { code, words } = causeOf(err);
+    if (this.unstattable.get(name) === code) return;
+    this.unstattable.set(name, code);
+    this.log.warn("Cannot look at file (stat); trying again until it can be, without saying so each time.", { path: this.path, file: name, cause: words, code });
+  }
+
+  /** Says once per folder (and cause) that a folder the glob covers cannot be listed, and once when it can again. */
+  private reportFolders(errors: { dir: string; error: Error }[]): void {
+    const failing = new Set<string>();
+    for (const { dir, error } of errors) {
+      failing.add(dir);
+      const { code, words } = causeOf(error);
+      if (this.failedDirs.get(dir) === code) continue;
+      this.failedDirs.set(dir, code);
+      this.log.warn("Cannot list a folder the glob covers; its files are not collected until it can be listed. Trying again at every rescan, without saying so each time.", { path: this.path, folder: dir, cause: words, code });
+    }
+    for (const dir of this.failedDirs.keys()) {
+      if (failing.has(dir)) continue;
+      this.failedDirs.delete(dir);
+      // Not failing any more: listed, unless it is gone (then there is nothing to say).
+      if (existsSync(dir)) this.log.info("Folder can be listed again; its files are collected.", { path: this.path, folder: dir });
     }
   }
 
@@ -295,11 +370,10 @@ export class Tailer {
         const p = saved.find((s) => sameFile(s.identity, identityOf(stats)));
         if (!p || Number(stats.size) <= p.offset || this.options.claims.claim(p.identity, this.path) !== null) continue;
         const f = followed(name, stats, now, { draining: true, firstSight: false });
-        if (!this.openFile(f, true)) {
-          this.options.claims.release(p.identity, this.path);
-          continue;
-        }
-        this.log.info("Found a file rotated while the agent was down; sending what was left of it first.", { path: this.path, file: name, offset: f.reader!.offset });
+        f.savedOnly = true;
+        // Not opened (no free slot, or it cannot be read now): followed all the same, and opened later.
+        if (this.openFile(f, now) === "gone") continue;
+        this.log.info("Found a file rotated while the agent was down; sending what was left of it first.", { path: this.path, file: name, offset: f.reader?.offset ?? p.offset });
         // Drained first: insert before the files found by the scan.
         const rest = [...this.files];
         this.files.clear();
@@ -331,7 +405,8 @@ export class Tailer {
       busy ||= result.lines > 0 || result.more || reader.holding;
       if (f.draining) {
         busy = true;
-        if (!result.more && now - f.lastGrowthAt >= this.options.rotateWaitMs && room.lines > 0) {
+        // A file that cannot be read now is not read to its end: it is kept until it can be.
+        if (!f.trouble && !result.more && now - f.lastGrowthAt >= this.options.rotateWaitMs && room.lines > 0) {
           result.lines += reader.flushPartial(sink, now);
           this.log.info("Closed rotated file after reading it to the end.", { path: this.path, file: f.name, offset: reader.offset });
           this.forget(f);
@@ -347,27 +422,31 @@ export class Tailer {
     // files, polling each at the base rate would cost several percent of a core. Any change (new
     // bytes, a rotation, a file still draining) brings it back to the base rate.
     f.idleChecks = busy ? 0 : f.idleChecks + 1;
-    f.nextPollAt = now + this.backoff(f.idleChecks);
+    f.nextPollAt = f.trouble ? f.trouble.retryAt : now + this.backoff(f.idleChecks);
     return result;
   }
 
   /** Whether the file is still under its name; if not, it is drained from now on and the names are looked at again. */
   private stillNamed(f: Followed, now: number): boolean {
-    const stats = statQuietly(f.name, this.log);
+    const stats = lookAt(f.name);
+    // Cannot tell (the folder cannot be searched): an open file goes on being read; a closed one is
+    // reported by wake() when it cannot be opened.
+    if (stats instanceof Error) return true;
     if (stats && sameFile(identityOf(stats), f.identity)) return true;
     if (f.reader && !f.reader.closed) {
       this.log.info(stats ? "File was rotated; finishing the old file before following the new one." : "File was removed or renamed; finishing what is left of it.", { path: this.path, file: f.name });
       f.draining = true;
       f.lastGrowthAt = now;
-    } else if (f.reader) {
-      // Closed while inactive and then rotated: lines it got before the rotation are in the file
-      // under its new name. Find it by identity beside its old name.
+    } else if (f.reader || f.trouble) {
+      // Closed while inactive (or not opened yet because it could not be) and then rotated: lines it
+      // got before the rotation are in the file under its new name. Find it by identity beside its old name.
       const moved = findByIdentity(path.dirname(f.name), f.identity);
       if (moved) {
         f.name = moved[0];
         f.draining = true;
         f.lastGrowthAt = now;
-        this.log.info("File was rotated while closed as inactive; finishing what is left of it.", { path: this.path, file: f.name });
+        if (f.reader) this.log.info("File was rotated while closed as inactive; finishing what is left of it.", { path: this.path, file: f.name });
+        else this.log.info("File was rotated before it could be read; it is read under its new name once it can be.", { path: this.path, file: f.name });
       } else {
         f.draining = true; // gone: wake() finds nothing to open and forgets it
       }
@@ -375,40 +454,52 @@ export class Tailer {
       f.draining = true;
     }
     this.nextScanAt = Math.min(this.nextScanAt, now);
-    if (!this.options.settings.glob) this.missingLogged = false;
+    if (!this.options.settings.glob) this.absence = null;
     return false;
   }
 
   /**
    * Opens a file that has no handle: one found but not opened yet, or one closed as inactive (or
-   * skipped by ignore_older) that changed since. Returns "gone" when it is forgotten, "waiting"
-   * when no slot is free.
+   * skipped by ignore_older) that changed since, or one that could not be opened. Returns "gone"
+   * when it is forgotten, "waiting" when no slot is free or it cannot be opened now.
    */
   private wake(f: Followed, now: number): "open" | "resting" | "waiting" | "gone" {
-    let stats = statQuietly(f.name, this.log);
-    if ((!stats || !sameFile(identityOf(stats), f.identity)) && f.draining && f.reader) {
-      // A rotated file let go of: renamed again (app.log.1 -> app.log.2) or deleted. Find it by identity.
+    let stats = lookAt(f.name);
+    if (stats instanceof Error) {
+      this.cannotRead(f, stats, now);
+      return "waiting";
+    }
+    if ((!stats || !sameFile(identityOf(stats), f.identity)) && f.draining && (f.reader || f.trouble)) {
+      // A rotated file let go of (or not opened yet): renamed again (app.log.1 -> app.log.2) or deleted. Find it by identity.
       const moved = findByIdentity(path.dirname(f.name), f.identity);
       if (moved) [f.name, stats] = moved;
     }
     if (!stats || !sameFile(identityOf(stats), f.identity)) return this.forget(f);
-    if ((f.reader !== null || f.startAt !== undefined) && f.restSize === stats.size && f.restMtime === stats.mtimeMs) {
+    if (!f.trouble && (f.reader !== null || f.startAt !== undefined) && f.restSize === stats.size && f.restMtime === stats.mtimeMs) {
       // Unchanged since it was read to its end: a rotated one is done once rotate_wait_ms has passed.
       return f.draining && now - f.lastGrowthAt >= this.options.rotateWaitMs ? this.forget(f) : "resting";
     }
-    return this.openFile(f, false) ? "open" : "waiting";
+    return this.openFile(f, now);
   }
 
   /** Lets go of the file's handle, remembering its size and mtime to see when it grows. */
   private rest(f: Followed, reader: FileReader): void {
-    const stats = reader.stat();
-    f.restSize = stats.size;
-    f.restMtime = stats.mtimeMs;
+    try {
+      const stats = reader.stat();
+      f.restSize = stats.size;
+      f.restMtime = stats.mtimeMs;
+    } catch {
+      f.restSize = -1n; // unknown: the next look opens it again
+    }
     reader.release();
     this.options.openFiles.give();
   }
 
   private forget(f: Followed): "gone" {
+    if (f.trouble) {
+      const offset = f.reader?.offset ?? this.options.positions.find(f.identity)?.offset ?? 0;
+      this.log.error("File is gone before it could be read again: removed, or moved out of its folder; anything it held after the offset was not collected.", { path: this.path, file: f.name, offset });
+    }
     this.drop(f);
     this.files.delete(identityKey(f.identity));
     return "gone";
@@ -429,88 +520,123 @@ export class Tailer {
    * fingerprint) was read before; by the `from` policy if it was found when the entry started and
    * nothing was ever read under the entry; otherwise (a new file after a rotation, a file that
    * appeared later, a reused inode) at 0. A file closed as inactive is taken back where it was.
+   * Returns "waiting" when it is not open now (no free slot, or it cannot be opened: see cannotRead).
    */
-  private openFile(f: Followed, onlyIfSaved: boolean): boolean {
+  private openFile(f: Followed, now: number): "open" | "waiting" | "gone" {
     if (!this.options.openFiles.take()) {
       this.setWaiting(f, true);
-      return false;
+      return "waiting";
     }
     this.setWaiting(f, false);
-    let handle;
+    let handle: TailHandle | null = null;
+    /** The reader `handle` was given to, which closes it from then on. */
+    let holder: FileReader | null = null;
     try {
       handle = openTailHandle(f.name);
-    } catch (err) {
-      this.options.openFiles.give();
-      this.log.error("Cannot open file; will retry.", { path: this.path, file: f.name, error: err });
-      return false;
-    }
-    let stats: BigIntStats;
-    try {
-      stats = handle.stat();
-    } catch (err) {
-      handle.close();
-      this.options.openFiles.give();
-      this.log.error("Cannot stat opened file; will retry.", { path: this.path, file: f.name, error: err });
-      return false;
-    }
-    // Identity comes from the open handle, not an earlier stat of the name: if the name was switched
-    // in between, this is not the file that was found.
-    if (!sameFile(identityOf(stats), f.identity)) {
-      handle.close();
-      this.options.openFiles.give();
-      return false;
-    }
-    if (f.reader) {
-      f.reader.reattach(handle);
-      if (!f.reader.startsWith(f.reader.fingerprint)) {
-        // Same inode, other content: the file was deleted and its inode reused while closed. The
-        // next look opens it as the new file it is.
-        f.reader.close();
-        f.reader = null;
+      const stats = handle.stat();
+      // Identity comes from the open handle, not an earlier stat of the name: if the name was switched
+      // in between, this is not the file that was found.
+      if (!sameFile(identityOf(stats), f.identity)) {
+        handle.close();
         this.options.openFiles.give();
-        return false;
+        return "waiting";
       }
-      this.options.positions.track(f.reader);
-      return true;
-    }
-    const size = Number(stats.size);
-    // A plain path keeps its name on every file it names, so a file's key and `path` header stay the
-    // same across rotations (one partition, in order).
-    const reader = new FileReader(handle, f.identity, this.options.settings.glob ? f.name : this.path, this.path, this.format());
-    const saved = this.options.positions.find(f.identity);
-    let offset = 0;
-    let because = "new file";
-    if (saved && reader.startsWith(saved.fingerprint)) {
-      offset = saved.offset <= size ? saved.offset : 0;
-      because = saved.offset <= size ? "saved position" : "saved position is past the end (truncated while down)";
-    } else if (saved) {
-      because = "inode reused by a different file";
-    } else if (f.startAt !== undefined) {
-      offset = f.startAt <= size ? f.startAt : 0;
-      because = "skipped by ignore_older_s, then grew";
-    } else if (f.firstSight && this.freshEntry) {
-      offset = this.options.settings.from === "end" ? size : 0;
-      because = `from = ${this.options.settings.from}`;
-    }
-    if (onlyIfSaved && because !== "saved position") {
-      reader.close(); // the same inode now holds another file: not ours to drain
+      if (f.reader) {
+        f.reader.reattach(handle);
+        holder = f.reader;
+        if (!f.reader.startsWith(f.reader.fingerprint)) {
+          // Same inode, other content: the file was deleted and its inode reused while closed. The
+          // next look opens it as the new file it is.
+          f.reader.close();
+          f.reader = null;
+          this.options.openFiles.give();
+          return "waiting";
+        }
+        this.readable(f, { path: this.path, file: f.name, offset: f.reader.offset });
+        this.options.positions.track(f.reader);
+        return "open";
+      }
+      // A plain path keeps its name on every file it names, so a file's key and `path` header stay the
+      // same across rotations (one partition, in order).
+      const reader = new FileReader(handle, f.identity, this.options.settings.glob ? f.name : this.path, this.path, this.format());
+      holder = reader;
+      const start = this.startOf(f, reader, Number(stats.size));
+      if (f.savedOnly && start.because !== "saved position") {
+        reader.close(); // the same inode now holds another file: not ours to drain
+        this.options.openFiles.give();
+        f.trouble = undefined;
+        return this.forget(f);
+      }
+      reader.seek(start.offset);
+      f.reader = reader;
+      this.options.positions.track(reader);
+      const fields = { path: this.path, file: f.name, topic: this.output.topic, offset: start.offset, size: Number(stats.size), because: start.because };
+      if (f.trouble) this.readable(f, fields);
+      else if (!f.draining) this.log.info("Following file.", fields);
+      if (!f.draining) this.absence = null;
+      return "open";
+    } catch (err) {
+      if (holder) holder.release();
+      else handle?.close();
       this.options.openFiles.give();
-      return false;
+      this.cannotRead(f, err, now);
+      return "waiting";
     }
-    reader.seek(offset);
-    f.reader = reader;
-    this.options.positions.track(reader);
-    if (!f.draining) {
-      this.missingLogged = false;
-      this.log.info("Following file.", { path: this.path, file: f.name, topic: this.output.topic, offset, size, because });
+  }
+
+  /** Where a file opened for the first time starts, and why (see openFile). */
+  private startOf(f: Followed, reader: FileReader, size: number): { offset: number; because: string } {
+    const saved = this.options.positions.find(f.identity);
+    if (saved && reader.startsWith(saved.fingerprint)) {
+      return saved.offset <= size ? { offset: saved.offset, because: "saved position" } : { offset: 0, because: "saved position is past the end (truncated while down)" };
     }
-    return true;
+    if (saved) return { offset: 0, because: "inode reused by a different file" };
+    if (f.startAt !== undefined) return { offset: f.startAt <= size ? f.startAt : 0, because: "skipped by ignore_older_s, then grew" };
+    if (f.firstSight && this.freshEntry) {
+      // `end` is where the file ended when it was found: lines written while it waited for a slot or
+      // could not be opened are new, and read.
+      const offset = this.options.settings.from === "end" ? (f.sizeAtSight <= size ? f.sizeAtSight : 0) : 0;
+      return { offset, because: `from = ${this.options.settings.from}` };
+    }
+    return { offset: 0, because: "new file" };
+  }
+
+  /**
+   * `f` cannot be opened or read. The first failure, or one with another cause, is a warning naming
+   * the file and the cause; later ones only move the next try back, up to idle_poll_max_ms: the
+   * agent already promises to look at a quiet file that often, and a failed open costs no more than
+   * the stat such a look costs. Nothing is lost: the position is kept.
+   */
+  private cannotRead(f: Followed, err: unknown, now: number): void {
+    const { code, words } = causeOf(err);
+    const opened = f.reader !== null && !f.reader.closed;
+    if (code === "ENOENT" && !opened) return; // gone between the stat and the open: the next look at its name sees it
+    if (f.trouble?.code !== code) {
+      const offset = f.reader?.offset ?? this.options.positions.find(f.identity)?.offset;
+      const fields = { path: this.path, file: f.name, cause: words, code, offset };
+      if (opened) this.log.warn("Cannot read file; trying again until it can be, without saying so each time. Nothing is lost: it is read from where it was.", fields);
+      else this.log.warn("Cannot open file; trying again until it can be, without saying so each time. Nothing is lost: it is read from where it was.", fields);
+      f.trouble = { code, backoff: new Backoff(this.options.baseIntervalMs, this.options.idleMaxMs), retryAt: 0 };
+    } else {
+      f.trouble.backoff = f.trouble.backoff.next();
+      this.log.debug(opened ? "Still cannot read file." : "Still cannot open file.", { path: this.path, file: f.name, code });
+    }
+    f.trouble.retryAt = now + f.trouble.backoff.delayMs();
+  }
+
+  /** `f` was opened or read after it could not be: said once, with the offset reading goes on from. */
+  private readable(f: Followed, fields: Record<string, unknown>): void {
+    if (!f.trouble) return;
+    f.trouble = undefined;
+    this.log.info("File can be read now; reading from where it was.", fields);
   }
 
   private safeRead(f: Followed, reader: FileReader, room: Room, sink: LineSink, now: number): PollResult & { size: number } {
     try {
       const before = reader.longLines;
+      const offset = reader.offset;
       const r = reader.read(room, sink, now);
+      this.readable(f, { path: this.path, file: f.name, offset });
       if (r.truncated) this.log.warn("File was truncated; reading it again from the start.", { path: this.path, file: f.name });
       if (reader.longLines !== before && now - this.lastLongLineLog >= 10_000) {
         this.lastLongLineLog = now;
@@ -519,7 +645,9 @@ export class Tailer {
       }
       return r;
     } catch (err) {
-      this.log.error("Cannot read file; will retry.", { path: this.path, file: f.name, error: err });
+      // The handle is kept: a region locked by the writer (Windows LockFileEx) can be read through it
+      // once unlocked.
+      this.cannotRead(f, err, now);
       return { lines: 0, more: false, size: -1 };
     }
   }
@@ -554,13 +682,13 @@ export class Tailer {
   }
 }
 
-function statQuietly(name: string, log: Logger): BigIntStats | null {
+/** The status of what `name` names: null when nothing is there, the error when it cannot be looked at. */
+function lookAt(name: string): BigIntStats | null | Error {
   try {
     return statSync(name, { bigint: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT" && code !== "ENOTDIR") log.warn("Cannot stat file; will retry.", { file: name, error: err });
-    return null;
+    return code === "ENOENT" || code === "ENOTDIR" ? null : (err as Error);
   }
 }
 

@@ -14,11 +14,11 @@ import { mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "nod
 import path from "node:path";
 import type { Subprocess } from "bun";
 import { iniFor, sandbox } from "../support/agent-process";
-import { ROOT, services, unique } from "../support/env";
+import { services, unique } from "../support/env";
 import { TopicReader, createTopics } from "../support/kafka";
 import { compare } from "../support/scenario";
+import { WINE_RUN, buildWinWriter } from "../support/wine";
 
-const WINE_RUN = path.join(ROOT, "scripts/wine/run.sh");
 const box = sandbox("windows-x64");
 const writerExe = path.join(box.dir, "win-writer.exe");
 /** Rollovers per scenario, and lines per file generation. */
@@ -50,11 +50,7 @@ let agentLog = "";
 let reader: TopicReader;
 
 beforeAll(async () => {
-  const build = Bun.spawnSync(
-    [process.execPath, "build", "--compile", "--target=bun-windows-x64", path.join(ROOT, "test/support/win-writer.ts"), "--outfile", writerExe],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  if (build.exitCode !== 0) throw new Error(`building win-writer.exe failed:\n${build.stderr}`);
+  buildWinWriter(writerExe);
   for (const r of Object.values(runs)) mkdirSync(r.dir);
   await createTopics(Object.values(runs).map((r) => r.topic));
   reader = await TopicReader.start(Object.values(runs).map((r) => r.topic));

@@ -36,9 +36,11 @@ export class AgentProcess {
     readonly dir: string,
     readonly bin: string,
     ini: string,
+    /** A command the agent is run through, e.g. `setpriv` to run it as another account. */
+    wrap: string[] = [],
   ) {
     writeFileSync(path.join(dir, "conf.ini"), ini);
-    this.proc = Bun.spawn([bin, "-c", "conf.ini"], { cwd: dir, env: bareEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    this.proc = Bun.spawn([...wrap, bin, "-c", "conf.ini"], { cwd: dir, env: bareEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     void this.drain(this.proc.stderr);
     void this.drain(this.proc.stdout);
     this.exited = this.proc.exited;

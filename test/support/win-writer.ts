@@ -1,5 +1,6 @@
 // A Windows application that writes a log and rotates it, for
-// test/e2e/windows-sharing.test.ts. Compiled by that test for windows-x64 and
+// test/e2e/windows-sharing.test.ts (and holds it without sharing, for
+// test/e2e/windows-locked.test.ts). Compiled by those tests for windows-x64 and
 // run under Wine beside logagent.exe: Windows share modes are only checked
 // between Windows processes, so the writer has to be one.
 //
@@ -21,6 +22,11 @@
 //            its name is taken at once by app.log.1 -> app.log.2: the scheme
 //            Filebeat's docs warn "might get blocked" on Windows, because a
 //            deleted file keeps its name until every handle on it is closed.
+//   exclusive  No rotation: app.log is held with share mode 0 (no
+//            FILE_SHARE_READ, as FileShare.None or a C program's CreateFileW
+//            with 0 does), so no other program can open it to read, until
+//            generation 0 is written and DIR/go-0 appears; then it is closed
+//            and reopened with FILE_SHARE_READ for the next generations.
 //
 // File generation k (0..ROLLOVERS) gets LINES lines `${SCENARIO}-g${k}-${i}`.
 // After writing generation k the writer waits for DIR/go-k, which the test
@@ -33,8 +39,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 const [scenario = "", dir = "", rolloversArg = "", linesArg = ""] = process.argv.slice(2);
-if (!["log4net", "reuse"].includes(scenario) || !dir || !(Number(rolloversArg) >= 0) || !(Number(linesArg) > 0)) {
-  console.error("usage: win-writer.exe log4net|reuse DIR ROLLOVERS LINES");
+if (!["log4net", "reuse", "exclusive"].includes(scenario) || !dir || !(Number(rolloversArg) >= 0) || !(Number(linesArg) > 0)) {
+  console.error("usage: win-writer.exe log4net|reuse|exclusive DIR ROLLOVERS LINES");
   process.exit(64);
 }
 const ROLLOVERS = Number(rolloversArg);
@@ -76,10 +82,10 @@ const move = (from: string, to: string) => call("move", { from, to }, () => k32.
 const remove = (file: string) => call("delete", { file }, () => k32.DeleteFileW(ptr(wide(file))) !== 0);
 
 let handle = -1n;
-function open(): void {
+function open(share = FILE_SHARE_READ): void {
   let h = -1n;
-  call("open", { file: base }, () => {
-    h = k32.CreateFileW(ptr(wide(base)), GENERIC_WRITE, FILE_SHARE_READ, null, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, null);
+  call("open", { file: base, share: String(share) }, () => {
+    h = k32.CreateFileW(ptr(wide(base)), GENERIC_WRITE, share, null, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, null);
     return h !== -1n && k32.SetFilePointerEx(h, 0, null, FILE_END) !== 0;
   });
   handle = h;
@@ -129,11 +135,20 @@ function purge(): void {
   for (const file of [base, `${base}.1`, `${base}.2`]) if (exists(file)) remove(file);
 }
 
-open();
+/** exclusive: after generation 0, the file is shared for reading from then on. */
+function share(): void {
+  call("close", { file: base }, () => k32.CloseHandle(handle) !== 0);
+  open(FILE_SHARE_READ);
+}
+
+open(scenario === "exclusive" ? 0 : FILE_SHARE_READ);
 for (let gen = 0; gen <= ROLLOVERS; gen++) {
   await writeGeneration(gen);
   while (!existsSync(path.win32.join(dir, `go-${gen}`))) await Bun.sleep(20);
-  if (gen < ROLLOVERS) rollover();
+  if (scenario === "exclusive") {
+    if (gen === 0) share();
+    if (gen === ROLLOVERS) call("close", { file: base }, () => k32.CloseHandle(handle) !== 0);
+  } else if (gen < ROLLOVERS) rollover();
   else purge();
 }
 report({ op: "done" });
