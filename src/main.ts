@@ -9,7 +9,7 @@ import { detectHost } from "./config/host";
 import { loadIni } from "./config/load-ini";
 import { OPTIONS, SECTIONS, describeType } from "./config/options";
 import { rootLogger, setLogLevel } from "./telemetry/logger";
-import { VERSION } from "./version";
+import { VERSION, versionLine } from "./version";
 
 const EXIT_CONFIG = 2;
 const EXIT_FATAL = 1;
@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.command === "version") {
-    console.log(`logagent ${VERSION}`);
+    console.log(versionLine());
     return 0;
   }
   const configPath = resolveConfigPath(args.config!);
