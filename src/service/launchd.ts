@@ -6,8 +6,8 @@
 // agent back until the next start or boot.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { SERVICE_EXIT, ServiceError, type Say, type ServiceDefinition, type ServiceManager, type ServiceState, type ServiceStatus } from "./service-manager";
-import { Steps, noControlChars, isRootUser, nameOption, openFilesLimit, query, requireRoot, shellLine, stopTimeoutSeconds } from "./unix-service";
+import type { Say, ServiceDefinition, ServiceManager, ServiceState, ServiceStatus } from "./service-manager";
+import { Steps, isRootUser, nameOption, noControlChars, openFilesLimit, query, refuseIfInstalled, requireInstalled, requireRoot, shellLine, stopTimeoutSeconds } from "./unix-service";
 
 export const launchdLabel = (name: string) => `io.logagent.${name}`;
 
@@ -107,9 +107,7 @@ export class LaunchdManager implements ServiceManager {
     const plist = launchdPlist(def, this.logDir);
     if (!dryRun) requireRoot(this.isRoot, "service install");
     const file = this.plistFile(def.name);
-    if (existsSync(file)) {
-      throw new ServiceError(`${def.name} is already installed (${file}); remove it first with: sudo logagent service uninstall${nameOption(def.name)}`, SERVICE_EXIT.alreadyInstalled);
-    }
+    refuseIfInstalled(def.name, file);
     const steps = new Steps(say, dryRun);
     steps.mkdir(this.logDir); // launchd does not create the folder of StandardErrorPath
     steps.write(file, plist);
@@ -166,7 +164,7 @@ export class LaunchdManager implements ServiceManager {
   private installedPlist(name: string, dryRun: boolean, verb: string): string {
     if (!dryRun) requireRoot(this.isRoot, `service ${verb}`);
     const file = this.plistFile(name);
-    if (!existsSync(file)) throw new ServiceError(`${name} is not installed (no ${file}); install it with: sudo logagent service install -c <conf.ini>${nameOption(name)}`, SERVICE_EXIT.notInstalled);
+    requireInstalled(name, file);
     return file;
   }
 }

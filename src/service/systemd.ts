@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { SERVICE_EXIT, ServiceError, type Say, type ServiceDefinition, type ServiceManager, type ServiceState, type ServiceStatus } from "./service-manager";
-import { Steps, noControlChars, isRootUser, nameOption, openFilesLimit, query, requireRoot, shellLine, stopTimeoutSeconds } from "./unix-service";
+import { Steps, isRootUser, nameOption, noControlChars, openFilesLimit, query, refuseIfInstalled, requireInstalled, requireRoot, shellLine, stopTimeoutSeconds } from "./unix-service";
 
 /** The agent's exit code for a configuration error (src/main.ts): restarting will not fix it. */
 const EXIT_CONFIG = 2;
@@ -140,9 +140,7 @@ export class SystemdManager implements ServiceManager {
     const unit = systemdUnit(def);
     if (!dryRun) requireRoot(this.isRoot, "service install");
     const file = this.unitFile(def.name);
-    if (existsSync(file)) {
-      throw new ServiceError(`${def.name} is already installed (${file}); remove it first with: sudo logagent service uninstall${nameOption(def.name)}`, SERVICE_EXIT.alreadyInstalled);
-    }
+    refuseIfInstalled(def.name, file);
     const steps = new Steps(say, dryRun);
     steps.write(file, unit);
     steps.afterWriting(file, () => {
@@ -188,7 +186,7 @@ export class SystemdManager implements ServiceManager {
   private installedUnit(name: string, dryRun: boolean, verb: string): string {
     if (!dryRun) requireRoot(this.isRoot, `service ${verb}`);
     const file = this.unitFile(name);
-    if (!existsSync(file)) throw new ServiceError(`${name} is not installed (no ${file}); install it with: sudo logagent service install -c <conf.ini>${nameOption(name)}`, SERVICE_EXIT.notInstalled);
+    requireInstalled(name, file);
     return file;
   }
 }

@@ -3,7 +3,7 @@
 // (write a file, run a command), which a dry run prints instead of doing. Every step is said as it
 // happens, so an admin sees the same commands in a dry run and in the real one.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { DEFAULT_SERVICE_NAME } from "./service-command";
 import { SERVICE_EXIT, ServiceError, type Say } from "./service-manager";
 
@@ -21,6 +21,20 @@ export const isRootUser = (): boolean => process.getuid?.() === 0;
 
 export function requireRoot(isRoot: () => boolean, verb: string): void {
   if (!isRoot()) throw new ServiceError(`${verb} needs root: run it with sudo (or add --dry-run to see what it would do)`, SERVICE_EXIT.notAdministrator);
+}
+
+/** Install refuses to write over a service of the same name: exit 5, saying how to remove it. */
+export function refuseIfInstalled(name: string, file: string): void {
+  if (existsSync(file)) {
+    throw new ServiceError(`${name} is already installed (${file}); remove it first with: sudo logagent service uninstall${nameOption(name)}`, SERVICE_EXIT.alreadyInstalled);
+  }
+}
+
+/** The other verbs need the service's file: exit 4 without it, saying how to install. */
+export function requireInstalled(name: string, file: string): void {
+  if (!existsSync(file)) {
+    throw new ServiceError(`${name} is not installed (no ${file}); install it with: sudo logagent service install -c <conf.ini>${nameOption(name)}`, SERVICE_EXIT.notInstalled);
+  }
 }
 
 /** A command as a shell would need it typed: arguments with spaces or quotes in single quotes. */
