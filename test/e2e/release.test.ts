@@ -56,7 +56,7 @@ test("the tar.gz: a folder with the executable binary, conf.ini.example and INST
   const v = run([bin, "--version"]);
   expect(v.code).toBe(0);
   expect(v.stdout).toStartWith(`logagent ${version} (commit `);
-});
+}, 60_000);
 
 test("the zip: logagent.exe, conf.ini.example and INSTALL.txt at the top level, dated by the commit", () => {
   expect(run(["unzip", "-t", ZIP]).stdout).toContain("No errors detected");
@@ -73,4 +73,4 @@ test("the zip: logagent.exe, conf.ini.example and INSTALL.txt at the top level, 
   expect(install).toContain('service install -c "C:\\Program Files\\logagent\\conf.ini"');
   expect(install).toContain("%ProgramData%\\logagent\\logs\\");
   expect(install.split("\n").slice(0, -1).every((l) => l.endsWith("\r"))).toBe(true); // CRLF for Notepad
-});
+}, 60_000);
