@@ -1,5 +1,6 @@
-// Builds the release binaries: `bun scripts/build.ts [target ...]` (default: all five),
-// into dist/ with SHA256SUMS. The version comes from package.json, inlined by the bundler.
+// Builds the release binaries: `bun scripts/build.ts [target ...]` (default: all seven),
+// into dist/ with SHA256SUMS. The version comes from package.json, inlined by the bundler; the
+// commit (see gitCommit) is defined as LOGAGENT_COMMIT, which src/version.ts reads.
 //
 // etcd3 reads its .proto files from `${__dirname}/../proto` when it is imported.
 // Inside a compiled binary `__dirname` is the build machine's node_modules path,
@@ -21,8 +22,27 @@ export const TARGETS = {
   "darwin-x64": "bun-darwin-x64",
   "darwin-arm64": "bun-darwin-arm64",
   "windows-x64": "bun-windows-x64",
+  // Bun's default x64 runtime needs AVX2, which older hypervisors do not pass to their guests.
+  "linux-x64-baseline": "bun-linux-x64-baseline",
+  "windows-x64-baseline": "bun-windows-x64-baseline",
 } as const;
-type Target = keyof typeof TARGETS;
+export type Target = keyof typeof TARGETS;
+
+export function isTarget(name: string): name is Target {
+  return Object.hasOwn(TARGETS, name);
+}
+
+/** `git rev-parse --short=12 HEAD`, with `-dirty` when tracked or new files differ from it; "unknown" outside a git checkout. */
+export function gitCommit(): string {
+  const git = (...args: string[]) => spawnSync("git", args, { cwd: ROOT, encoding: "utf8" });
+  const head = git("rev-parse", "--short=12", "HEAD");
+  if (head.error || head.status !== 0) {
+    console.warn(`build: not a git checkout (${head.error?.message ?? head.stderr.trim()}); the binaries say "commit unknown"`);
+    return "unknown";
+  }
+  const status = git("status", "--porcelain");
+  return head.stdout.trim() + (status.stdout.trim() === "" ? "" : "-dirty");
+}
 
 export const etcdProtoInline: BunPlugin = {
   name: "etcd3-proto-inline",
@@ -90,16 +110,16 @@ const windowsHelper = (windows: boolean): BunPlugin => ({
   },
 });
 
-async function buildTarget(target: Target): Promise<string> {
+async function buildTarget(target: Target, commit: string): Promise<string> {
   const windows = target.startsWith("windows");
   if (windows) buildWindowsHelper();
-  const ext = windows ? ".exe" : "";
-  const outfile = path.join(DIST, `logagent-${target}${ext}`);
+  const outfile = binaryPath(target);
   const result = await Bun.build({
     entrypoints: [path.join(ROOT, "src/main.ts")],
     plugins: [etcdProtoInline, kafkajsReplacements, windowsHelper(windows)],
     minify: true,
     sourcemap: "none",
+    define: { LOGAGENT_COMMIT: JSON.stringify(commit) },
     compile: {
       target: TARGETS[target],
       outfile,
@@ -115,19 +135,33 @@ async function buildTarget(target: Target): Promise<string> {
   return outfile;
 }
 
-async function main(): Promise<void> {
-  const wanted = (process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(TARGETS)) as Target[];
-  for (const t of wanted) if (!(t in TARGETS)) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(", ")}`);
-  mkdirSync(DIST, { recursive: true });
-  const sums: string[] = [];
-  for (const t of wanted) {
-    const started = performance.now();
-    const file = await buildTarget(t);
-    const bytes = readFileSync(file);
-    sums.push(`${createHash("sha256").update(bytes).digest("hex")}  ${path.basename(file)}`);
-    console.log(`built ${path.relative(ROOT, file)} (${(bytes.length / 1e6).toFixed(1)} MB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
-  }
-  writeFileSync(path.join(DIST, "SHA256SUMS"), sums.join("\n") + "\n");
+/** The targets named (all when none), checked: an unknown name is an error that lists the known ones. */
+export function wantedTargets(names: string[]): Target[] {
+  for (const t of names) if (!isTarget(t)) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(", ")}`);
+  return (names.length ? names : Object.keys(TARGETS)) as Target[];
 }
 
-if (import.meta.main) await main();
+/** The binary of `target` in dist/ (where build puts it). */
+export function binaryPath(target: Target): string {
+  return path.join(DIST, `logagent-${target}${target.startsWith("windows") ? ".exe" : ""}`);
+}
+
+/** Builds `targets` into dist/ and writes dist/SHA256SUMS over them. */
+export async function build(targets: Target[]): Promise<string[]> {
+  mkdirSync(DIST, { recursive: true });
+  const commit = gitCommit();
+  const sums: string[] = [];
+  const files: string[] = [];
+  for (const t of targets) {
+    const started = performance.now();
+    const file = await buildTarget(t, commit);
+    const bytes = readFileSync(file);
+    sums.push(`${createHash("sha256").update(bytes).digest("hex")}  ${path.basename(file)}`);
+    files.push(file);
+    console.log(`built ${path.relative(ROOT, file)} (commit ${commit}, ${(bytes.length / 1e6).toFixed(1)} MB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  writeFileSync(path.join(DIST, "SHA256SUMS"), sums.join("\n") + "\n");
+  return files;
+}
+
+if (import.meta.main) await build(wantedTargets(process.argv.slice(2)));

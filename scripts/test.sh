@@ -9,12 +9,19 @@ ROOT=$PWD
 
 scripts/ensure-deps.sh
 # kcat (librdkafka) reads Kafka back in the compression tests: a second client proves the codecs interoperate.
-if ! command -v kcat >/dev/null; then
-  echo "test: installing kcat with apt-get" >&2
-  apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q kcat >&2
+# systemd-analyze checks the unit `logagent service install` writes on Linux; python3's plistlib reads
+# the launchd plist; unzip reads the Windows release archive back.
+missing=()
+command -v kcat >/dev/null || missing+=(kcat)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v python3 >/dev/null || missing+=(python3)
+command -v unzip >/dev/null || missing+=(unzip)
+if ((${#missing[@]})); then
+  echo "test: installing ${missing[*]} with apt-get" >&2
+  apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
 fi
 BUN=$ROOT/node_modules/.bin/bun
-"$BUN" scripts/build.ts linux-x64 windows-x64 >&2
+"$BUN" scripts/build.ts linux-x64 windows-x64 linux-x64-baseline windows-x64-baseline >&2
 node_modules/.bin/tsc --noEmit -p . >&2
 # The Windows build is tested under Wine, with the shim DLL Wine 8 lacks.
 scripts/wine/setup.sh >&2

@@ -11,7 +11,7 @@ import { EXIT, startAgent } from "./lifecycle";
 import { SERVICE_USAGE, type ServiceArgs, parseServiceArgs, runServiceCommand } from "./service/service-command";
 import { ServiceError } from "./service/service-manager";
 import { configureLogging, loggingToConsole, rootLogger } from "./telemetry/logger";
-import { VERSION } from "./version";
+import { VERSION, versionLine } from "./version";
 
 function usage(): string {
   const lines = [
@@ -129,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(usage());
       return 0;
     case "version":
-      console.log(`logagent ${VERSION}`);
+      console.log(versionLine());
       return 0;
     case "service":
       return runServiceCommand(args.service);

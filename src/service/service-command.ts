@@ -92,6 +92,7 @@ export function definitionFor(args: ServiceArgs, executable = process.execPath):
     executable,
     configFile,
     shutdownTimeoutMs: config.agent.shutdownTimeoutMs,
+    maxOpenFiles: config.agent.maxOpenFiles,
   };
 }
 

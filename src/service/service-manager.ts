@@ -15,6 +15,8 @@ export interface ServiceDefinition {
   configFile: string;
   /** `[agent] shutdown_timeout_ms` of that INI: a manager must wait longer than this before it kills the agent. */
   shutdownTimeoutMs: number;
+  /** `[agent] max_open_files` of that INI, for the open-file limit a manager sets (systemd, launchd). */
+  maxOpenFiles?: number;
 }
 
 export type ServiceState = "running" | "stopped" | "starting" | "stopping" | "not-installed" | "unknown";

@@ -27,7 +27,7 @@ test("logagent.exe --version under Wine", () => {
   const r = wine(["--version"]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
-  expect(r.stdout.trim()).toMatch(/^logagent \d+\.\d+\.\d+$/);
+  expect(r.stdout.trim()).toMatch(/^logagent \d+\.\d+\.\d+ \(commit [0-9a-f]{12}(-dirty)?\)$/);
 });
 
 test("logagent.exe check -c on a sample config: valid, and lists what it would collect from etcd", async () => {
