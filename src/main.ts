@@ -8,7 +8,8 @@ import { ConfigError } from "./config/config-error";
 import { detectHost } from "./config/host";
 import { loadIni } from "./config/load-ini";
 import { OPTIONS, SECTIONS, describeType } from "./config/options";
-import { rootLogger, setLogLevel } from "./telemetry/logger";
+import { loggingFromConfig } from "./telemetry/log-destination";
+import { configureLogging, rootLogger } from "./telemetry/logger";
 import { VERSION } from "./version";
 
 const EXIT_CONFIG = 2;
@@ -72,7 +73,7 @@ function parseArgs(argv: string[]): Args {
 
 async function run(configPath: string): Promise<number> {
   const config = loadIni(configPath);
-  setLogLevel(config.agent.logLevel);
+  configureLogging(loggingFromConfig(config.agent));
   const agent = new Agent(config, detectHost(config.agent.ip), rootLogger);
   await agent.start();
 
