@@ -4,8 +4,7 @@
 // for every record so the logger can write them to stderr, and tries the file again every 30 s.
 import { formatJson, formatText } from "./log-format";
 import type { LogFormat } from "./console-sink";
-import type { EventName } from "./events";
-import type { Fields, LogLevel, LogRecord, LogSink } from "./log-record";
+import { type Fields, type LogLevel, type LogRecord, type LogSink, newRecord } from "./log-record";
 import { RotatingFile, type RotationOptions } from "./rotating-file";
 
 export interface FileSinkOptions extends RotationOptions {
@@ -61,7 +60,7 @@ export class FileSink implements LogSink {
       );
       // Back from a failure only once a line is written: a file that opens but cannot be written
       // (a full disk) must not be reported as failed again every 30 s.
-      if (this.failing) this.file.append(this.format(record("info", "The log file is writable again; the lines logged meanwhile went to stderr.", { file: this.options.path })));
+      if (this.failing) this.file.append(this.format(newRecord("info", SCOPE, "The log file is writable again; the lines logged meanwhile went to stderr.", { file: this.options.path })));
     } catch (err) {
       this.fail(err);
       return false;
@@ -75,20 +74,16 @@ export class FileSink implements LogSink {
     this.retryAt = this.now() + FILE_RETRY_MS;
     if (!this.failing) {
       this.failing = true;
-      this.onFailed(record("error", "Cannot write the log file; logging to stderr instead, and trying the file again every 30 s.", { file: this.options.path, error }, "LogFileFailed"));
+      this.onFailed(newRecord("error", SCOPE, "Cannot write the log file; logging to stderr instead, and trying the file again every 30 s.", { file: this.options.path, error }, "LogFileFailed"));
     }
   }
 
   /** A line about the file itself, written into it. */
   private note(level: LogLevel, message: string, fields: Fields): void {
     try {
-      this.file?.append(this.format(record(level, message, fields)));
+      this.file?.append(this.format(newRecord(level, SCOPE, message, fields)));
     } catch (err) {
       this.fail(err);
     }
   }
-}
-
-function record(level: LogLevel, message: string, fields: Fields, event?: EventName): LogRecord {
-  return { time: new Date(), level, scope: SCOPE, message, fields, event };
 }

@@ -18,6 +18,10 @@ export interface LogRecord {
   event?: EventName;
 }
 
+export function newRecord(level: LogLevel, scope: string, message: string, fields: Fields = {}, event?: EventName): LogRecord {
+  return { time: new Date(), level, scope, message, fields, event };
+}
+
 /** A destination for records. `write` never throws: a sink that cannot write handles it itself. */
 export interface LogSink {
   write(record: LogRecord): void;

@@ -9,7 +9,7 @@
 import { ConsoleSink, type LogFormat } from "./console-sink";
 import type { EventName } from "./events";
 import { FileSink, type FileSinkOptions } from "./file-sink";
-import { type Fields, LOG_LEVELS, type LogLevel, type LogRecord } from "./log-record";
+import { type Fields, LOG_LEVELS, type LogLevel, type LogRecord, newRecord } from "./log-record";
 
 export { LOG_LEVELS, type Fields, type LogLevel, type LogRecord };
 
@@ -58,7 +58,7 @@ export function configureLogging(options: LoggingOptions): void {
   fallback = null;
   if (options.file) {
     // Someone who starts the agent from a terminal and sees nothing needs to know where to look.
-    if (fileOnly && process.stderr.isTTY) new ConsoleSink().write(record("info", "logagent", "Logging to a file from now on.", { file: options.file.path }));
+    if (fileOnly && process.stderr.isTTY) new ConsoleSink().write(newRecord("info", "logagent", "Logging to a file from now on.", { file: options.file.path }));
     routing.file = new FileSink(options.file, (failure) => {
       stderrSink().write(failure);
       toEventSink(failure);
@@ -81,10 +81,6 @@ function stderrSink(): ConsoleSink {
   if (routing.console) return routing.console;
   fallback ??= new ConsoleSink(routing.consoleFormat);
   return fallback;
-}
-
-function record(level: LogLevel, scope: string, message: string, fields: Fields, event?: EventName): LogRecord {
-  return { time: new Date(), level, scope, message, fields, event };
 }
 
 function dispatch(r: LogRecord): void {
@@ -124,7 +120,7 @@ export class Logger {
     // A named event reaches the event sink even below the level (an admin filtering the file to
     // warnings still sees the agent start in the Event Log).
     if (!this.enabled(level) && !(event !== undefined && eventSink)) return;
-    dispatch(record(level, this.scope, message, fields, event));
+    dispatch(newRecord(level, this.scope, message, fields, event));
   }
 
   debug(message: string, fields?: Fields, event?: EventName): void {
