@@ -9,7 +9,7 @@ import { AgentProcess, bareEnv, iniFor, sandbox } from "../support/agent-process
 import { services, unique } from "../support/env";
 import { appendNumbered, numbered } from "../support/files";
 import { TopicReader, createTopics } from "../support/kafka";
-import { readLogFolder, waitForLogFile } from "../support/log-folder";
+import { expectCheckColourRule, expectRotatedLog, waitForLogFile } from "../support/log-folder";
 
 const box = sandbox();
 const topics = { rotation: unique("logfile-rot"), closed: unique("logfile-closed"), broken: unique("logfile-epipe"), json: unique("logfile-json") };
@@ -53,20 +53,8 @@ test("log_file with log_max_bytes = 10240 and log_keep = 2: the log rotates, onl
   expect(sorted(await reader.waitFor(topics.rotation, N, 60_000))).toEqual(sorted(numbered("rot", 0, N)));
   expect(await agent.stop("SIGTERM")).toBe(0);
   // The relative log_file is resolved against the INI's folder.
-  const log = readLogFolder(path.join(dir, "logs", "agent.log"));
-  expect(log.names).toEqual(["agent.log", "agent.log.1", "agent.log.2"]);
-  // A rotated file is filled up to log_max_bytes, never past it (no log line here is 400 bytes long).
-  for (const name of ["agent.log.1", "agent.log.2"]) {
-    expect(log.sizes.get(name)!).toBeLessThanOrEqual(10240);
-    expect(log.sizes.get(name)!).toBeGreaterThan(10240 - 400);
-  }
-  // More was logged than the three files hold: the oldest, with "Starting.", were deleted.
-  expect(log.text).not.toContain("INFO  logagent: Starting.");
-  expect(log.text.match(/Following file\./g)!.length).toBeLessThan(N);
+  const log = expectRotatedLog(path.join(dir, "logs", "agent.log"), { maxBytes: 10240, keep: 2, followed: N });
   expect(log.text).toMatch(/INFO  logagent: Stopped; every line read was acknowledged by Kafka and positions are saved\.\n$/);
-  // .2, .1 and the current file read in that order are in time order: the names shift the right way.
-  const times = log.text.trimEnd().split("\n").map((l) => l.slice(0, 24));
-  expect(times).toEqual([...times].sort());
   expect(agent.log).toBe("");
 }, 90_000);
 
@@ -146,10 +134,5 @@ test("`check > file` writes no colour codes, with TERM set and FORCE_COLOR unset
     expect(r.exitCode).toBe(0);
     return readFileSync(out, "utf8");
   };
-  const plain = check({});
-  expect(plain).toContain("conf.ini is valid.");
-  expect(plain).not.toContain("\x1b");
-  // The check above would see colour codes: with FORCE_COLOR the same output has them.
-  expect(check({ FORCE_COLOR: "1" })).toContain("\x1b[32mok\x1b[39m");
-  expect(check({ FORCE_COLOR: "1", NO_COLOR: "1" })).toBe(plain);
+  expectCheckColourRule(check);
 });
