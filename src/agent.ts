@@ -60,7 +60,7 @@ export class Agent {
       if (problems.length) throw new ConfigError(problems.map((message) => ({ file: config.file, message })));
       staticList = resolved;
     }
-    this.log.info("Starting.", { config: config.file, kafka: config.kafka.brokers.join(","), host: this.host.hostname, ip: this.host.ip });
+    this.log.info("Starting.", { config: config.file, kafka: config.kafka.brokers.join(","), host: this.host.hostname, ip: this.host.ip }, "AgentStarting");
     // Positions first (tailers need them to resume), then the sink so that lines have somewhere to
     // go, then the list source, which starts the tailers.
     await this.checkpointer.load();
@@ -86,13 +86,13 @@ export class Agent {
    * Lines not acknowledged by then are not counted as sent: their files resume before them.
    */
   async stop(timeoutMs = this.config.agent.shutdownTimeoutMs): Promise<void> {
-    this.log.info("Stopping: no more reading; waiting for lines in flight.", { timeout_ms: timeoutMs });
+    this.log.info("Stopping: no more reading; waiting for lines in flight.", { timeout_ms: timeoutMs }, "AgentStopping");
     await this.etcd?.stop();
     this.files.stop();
     const left = await this.sink.stop(timeoutMs);
     await this.checkpointer.stop();
-    if (left > 0) this.log.warn("Stopped before Kafka acknowledged every line read; they are sent again on the next start.", { lines: left });
-    else this.log.info("Stopped; every line read was acknowledged by Kafka and positions are saved.");
+    if (left > 0) this.log.warn("Stopped before Kafka acknowledged every line read; they are sent again on the next start.", { lines: left }, "AgentStopped");
+    else this.log.info("Stopped; every line read was acknowledged by Kafka and positions are saved.", {}, "AgentStopped");
   }
 
   /** A list from etcd: entries that do not resolve reject the whole list, so the last good one keeps running. */

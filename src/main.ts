@@ -10,6 +10,7 @@ import { OPTIONS, SECTIONS, describeType } from "./config/options";
 import { EXIT, startAgent } from "./lifecycle";
 import { SERVICE_USAGE, type ServiceArgs, parseServiceArgs, runServiceCommand } from "./service/service-command";
 import { ServiceError } from "./service/service-manager";
+import { loggingFromConfig } from "./telemetry/log-destination";
 import { configureLogging, loggingToConsole, rootLogger } from "./telemetry/logger";
 import { VERSION, versionLine } from "./version";
 
@@ -78,8 +79,7 @@ function parseArgs(argv: string[]): Args {
 
 /** Logging for a console run: stderr, or the INI's log_file. */
 function consoleLogging(config: AgentConfig): void {
-  const { logLevel, logFile, logMaxBytes, logKeep, logFormat } = config.agent;
-  configureLogging({ level: logLevel, console: !logFile, file: logFile ? { path: logFile, maxBytes: logMaxBytes, keep: logKeep, format: logFormat } : undefined });
+  configureLogging(loggingFromConfig(config.agent));
 }
 
 /** Console close, logoff and shutdown leave Windows' few seconds, not shutdown_timeout_ms. */
@@ -115,7 +115,7 @@ async function runInConsole(configPath: string): Promise<number> {
     await agent.stop(Math.min(why.budgetMs ?? Infinity, config.agent.shutdownTimeoutMs));
     return EXIT.ok;
   } catch (err) {
-    rootLogger.error("Shutdown failed.", { error: err }, "AgentFailed");
+    rootLogger.error("Shutdown failed.", { error: err }, "FatalError");
     return EXIT.fatal;
   } finally {
     control?.done();
@@ -159,14 +159,14 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       // Also into the log file when one is configured: a service's stderr goes nowhere.
       for (const p of err.message.split("\n")) process.stderr.write(`logagent: configuration error: ${p}\n`);
-      if (!loggingToConsole()) rootLogger.error("Cannot start: the configuration is invalid.", { problems: err.message }, "AgentFailed");
+      if (!loggingToConsole()) rootLogger.error("Cannot start: the configuration is invalid.", { problems: err.message }, "FatalError");
       process.exit(EXIT.config);
     }
     if (err instanceof ServiceError) {
       process.stderr.write(`logagent: ${err.message}\n`);
       process.exit(err.exitCode);
     }
-    rootLogger.error("Fatal error.", { error: err, stack: (err as Error)?.stack }, "AgentFailed");
+    rootLogger.error("Fatal error.", { error: err, stack: (err as Error)?.stack }, "FatalError");
     process.exit(EXIT.fatal);
   },
 );

@@ -87,14 +87,14 @@ export class EtcdCollectSource {
       try {
         this.client ??= await createEtcdClient(this.options.endpoints, this.options.timeoutMs);
         const ended = await this.getThenWatch();
-        if (failing) this.log.info("etcd is reachable again.", { endpoints: this.options.endpoints.join(",") });
+        if (failing) this.log.info("etcd is reachable again.", { endpoints: this.options.endpoints.join(",") }, "EtcdOutageEnded");
         failing = false;
         backoff = backoff.reset();
         await ended; // resolves when the watch was cancelled by etcd or the source is stopping
       } catch (err) {
         if (this.stopped()) break;
         const fields = { endpoints: this.options.endpoints.join(","), key: this.options.key, error: err };
-        if (!failing) this.log.error("Cannot read the collect list from etcd; collecting with the last good list and retrying.", fields);
+        if (!failing) this.log.error("Cannot read the collect list from etcd; collecting with the last good list and retrying.", fields, "EtcdOutageStarted");
         else this.log.debug("etcd still unreachable; retrying.", fields);
         failing = true;
       }

@@ -198,17 +198,17 @@ export class KafkaSink {
     if (kind === "topic") {
       if (!this.blocked.has(output.topic)) {
         this.blocked.add(output.topic);
-        this.log.error("Kafka refuses this topic; its entries wait and retry, the others go on.", { topic: output.topic, cause, lines });
+        this.log.error("Kafka refuses this topic; its entries wait and retry, the others go on.", { topic: output.topic, cause, lines }, "KafkaTopicRefused");
         this.events.topicBlocked(output.topic, true);
       }
       return;
     }
     if (kind === "auth") {
-      if (!this.authFailing) this.log.error("Kafka rejected the agent's credentials; retrying. Check sasl_username and sasl_password.", { brokers: this.config.brokers.join(","), cause });
+      if (!this.authFailing) this.log.error("Kafka rejected the agent's credentials; retrying. Check sasl_username and sasl_password.", { brokers: this.config.brokers.join(","), cause }, "KafkaCredentialsRejected");
       this.authFailing = true;
     } else if (this.outageSince === null) {
       // Said once per outage, not once per retry.
-      this.log.warn("Kafka did not accept a batch; retrying until it does. Nothing is dropped.", { brokers: this.config.brokers.join(","), topic: output.topic, lines, error: cause });
+      this.log.warn("Kafka did not accept a batch; retrying until it does. Nothing is dropped.", { brokers: this.config.brokers.join(","), topic: output.topic, lines, error: cause }, "KafkaOutageStarted");
     } else {
       this.log.debug("Kafka still not accepting; retrying.", { topic: output.topic, error: cause });
     }
@@ -223,19 +223,19 @@ export class KafkaSink {
 
   private recovered(topic: string): void {
     if (this.blocked.delete(topic)) {
-      this.log.info("Kafka accepts this topic again; its entries go on.", { topic });
+      this.log.info("Kafka accepts this topic again; its entries go on.", { topic }, "KafkaTopicAccepted");
       this.events.topicBlocked(topic, false);
     }
-    if (this.authFailing) this.log.info("Kafka accepts the agent's credentials again.");
+    if (this.authFailing) this.log.info("Kafka accepts the agent's credentials again.", {}, "KafkaCredentialsAccepted");
     this.authFailing = false;
     if (this.outageSince === null) return;
     const seconds = ((performance.now() - this.outageSince) / 1000).toFixed(1);
     this.outageSince = null;
-    this.log.info("Kafka accepts batches again.", {
-      outage_s: seconds,
-      waiting_lines: this.queue.pending + this.queue.unsettled,
-      waiting_bytes: this.queue.bytes,
-    });
+    this.log.info(
+      "Kafka accepts batches again.",
+      { outage_s: seconds, waiting_lines: this.queue.pending + this.queue.unsettled, waiting_bytes: this.queue.bytes },
+      "KafkaOutageEnded",
+    );
   }
 
   /**

@@ -15,8 +15,9 @@
 import { ConfigError } from "../../config/config-error";
 import type { AgentConfig } from "../../config/load-ini";
 import { EXIT, startAgent, type Started } from "../../lifecycle";
-import { configureLogging, type LogRecord, rootLogger } from "../../telemetry/logger";
-import { defaultServiceLogFile } from "../../telemetry/service-log";
+import { eventId } from "../../telemetry/events";
+import { defaultServiceLogFile, loggingFromConfig } from "../../telemetry/log-destination";
+import { configureLogging, type LogRecord, rootLogger, setEventSink } from "../../telemetry/logger";
 import { fromWide, helper, helperPath, wide } from "./helper";
 import { ERROR } from "./win-errors";
 import { ptr } from "bun:ffi";
@@ -33,10 +34,9 @@ export function startedByServiceManager(): boolean {
   return helper().la_started_by_scm() !== 0;
 }
 
-/** Event Log ids (EventCreate.exe's message table prints ids 1..1000 as their one string). */
-const EVENT_IDS: Record<string, number> = { AgentStarted: 100, AgentStopped: 101, KafkaOutageStarted: 200, KafkaOutageEnded: 201, EtcdOutageStarted: 210, EtcdOutageEnded: 211, AgentFailed: 300 };
 const EVENT_TYPES = { error: 1, warn: 2, info: 4, debug: 4 } as const;
 
+/** Reports named events (and every error) to the Windows Event Log under the source `service install` registered. */
 function eventLogSink(source: string): (record: LogRecord) => void {
   const src = wide(source);
   return (r) => {
@@ -44,7 +44,7 @@ function eventLogSink(source: string): (record: LogRecord) => void {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${v instanceof Error ? v.message : typeof v === "string" ? v : JSON.stringify(v)}`);
     const text = wide([r.message, ...fields].join("\r\n"));
-    helper().la_event_report(ptr(src), EVENT_TYPES[r.level], EVENT_IDS[r.event ?? ""] ?? (r.level === "error" ? 301 : 102), ptr(text));
+    helper().la_event_report(ptr(src), EVENT_TYPES[r.level], eventId(r.event), ptr(text));
   };
 }
 
@@ -85,20 +85,11 @@ export async function runAsWindowsService(configPath: string): Promise<number> {
   const name = fromWide(nameBuffer, h.la_service_name(ptr(nameBuffer), 257)) || "logagent";
   h.la_console_install(1); // a user logging off must not end the service
 
-  const onEvent = eventLogSink(name);
-  const logTo = (config: AgentConfig | null) =>
-    configureLogging({
-      level: config?.agent.logLevel ?? "info",
-      console: false,
-      file: {
-        path: config?.agent.logFile || defaultServiceLogFile(name),
-        maxBytes: config?.agent.logMaxBytes ?? 10 << 20,
-        keep: config?.agent.logKeep ?? 5,
-        format: config?.agent.logFormat ?? "text",
-      },
-      onEvent,
-    });
-  logTo(null);
+  // Before the INI is read, and when it cannot be: the default file. Then wherever the INI says.
+  const defaultFile = defaultServiceLogFile(name);
+  setEventSink(eventLogSink(name));
+  configureLogging({ level: "info", console: false, file: { path: defaultFile, maxBytes: 10 << 20, keep: 5, format: "text" } });
+  const logTo = (config: AgentConfig) => configureLogging(loggingFromConfig(config.agent, defaultFile));
   const log = rootLogger.child("service");
 
   const report = (state: number, exitCode = 0, waitHint = 0) => {
@@ -114,7 +105,7 @@ export async function runAsWindowsService(configPath: string): Promise<number> {
   };
   const failed = (err: unknown): Promise<number> => {
     const config = err instanceof ConfigError;
-    log.error(config ? "Cannot start: the configuration is invalid." : "Fatal error; the service stops.", { problems: config ? err.message : undefined, error: config ? undefined : err, stack: config ? undefined : (err as Error)?.stack }, "AgentFailed");
+    log.error(config ? "Cannot start: the configuration is invalid." : "Fatal error; the service stops.", { problems: config ? err.message : undefined, error: config ? undefined : err, stack: config ? undefined : (err as Error)?.stack }, "FatalError");
     return finish(config ? EXIT.config : EXIT.fatal);
   };
 
@@ -131,7 +122,7 @@ export async function runAsWindowsService(configPath: string): Promise<number> {
   }
   // A stop that came while starting is honoured now; otherwise say RUNNING.
   if (((h.la_events() >> 8) & 0xff) === 0) report(RUNNING);
-  log.info("Service running.", { service: name }, "AgentStarted");
+  log.info("Service running.", { service: name });
 
   const control = await Promise.race([
     new Promise<number>((resolve) => {
@@ -163,7 +154,7 @@ export async function runAsWindowsService(configPath: string): Promise<number> {
     return failed(err);
   }
   clearInterval(progress);
-  log.info("Service stopped.", { service: name, after_ms: Date.now() - began }, "AgentStopped");
+  log.info("Service stopped.", { service: name, after_ms: Date.now() - began });
   return finish(EXIT.ok);
 }
 

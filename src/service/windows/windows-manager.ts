@@ -3,7 +3,7 @@
 // so it does not slow the boot), restarts after a failure, and has an Event Log source of the
 // same name for its start, stop, fatal and outage events.
 import { ptr } from "bun:ffi";
-import { defaultServiceLogFile } from "../../telemetry/service-log";
+import { defaultServiceLogFile } from "../../telemetry/log-destination";
 import { SERVICE_EXIT, ServiceError, type Say, type ServiceDefinition, type ServiceManager, type ServiceState, type ServiceStatus } from "../service-manager";
 import { helper, wide } from "./helper";
 import { ERROR, describeWindowsError, scmError } from "./win-errors";
