@@ -11,7 +11,7 @@ test("the tutorial's etcd value parses verbatim", () => {
 });
 
 test("an empty list is valid and collects nothing", () => {
-  expect(parseCollectList("[]")).toEqual({ entries: [], problems: [] });
+  expect(parseCollectList("[]")).toEqual({ entries: [], problems: [], located: [] });
 });
 
 test("invalid JSON and a non-array are rejected with the reason", () => {
