@@ -1,5 +1,6 @@
 // Command line: `logagent -c conf.ini`, `logagent check -c conf.ini`, --help, --version.
-// Exit codes: 0 after a requested stop, 2 configuration error, 1 any other fatal error.
+// Exit codes: 0 after a requested stop, 2 configuration error, 1 any other fatal error;
+// `check` adds 3 for etcd not answering (src/check.ts).
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Agent } from "./agent";
@@ -24,6 +25,8 @@ function usage(): string {
     "  logagent --help | --version",
     "",
     "Exit codes: 0 after a requested stop (SIGINT/SIGTERM), 2 configuration error, 1 other fatal error.",
+    "  check: 0 valid, 2 configuration error (each on stderr with file, line, section and key),",
+    "         3 etcd did not answer (the INI is valid; the collect list was not checked).",
     "",
     "INI options:",
   ];

@@ -8,7 +8,7 @@
 // and validation. A [collect.NAME] list is also resolved (topic placeholders,
 // globs, acks with idempotence) so that its problems get lines too.
 import path from "node:path";
-import { type CollectEntry, ENTRY_FIELD_NAMES, type StartFrom, validateEntries } from "../discovery/collect-entry";
+import { type CollectEntry, ENTRY_FIELD_NAMES, entryLabel, type StartFrom, validateEntries } from "../discovery/collect-entry";
 import { resolveEntries } from "../kafka/output";
 import type { OutputOptions } from "../kafka/output";
 import type { LogLevel } from "../telemetry/logger";
@@ -224,7 +224,10 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
   if (!doc.sections.has("etcd") && collectRaw.length === 0 && problems.length === 0) {
     problems.push({ file, message: "nothing to collect: add an [etcd] section or at least one [collect.NAME] section with path and topic" });
   }
-  const security = readSecurity(v, (key, message) => problems.push({ file, line: lineOf("kafka", key), section: "kafka", key, message }));
+  const security = readSecurity(v, (key, message) => {
+    // A key that is written but failed (a missing ${NAME}) has been reported on its line already.
+    if (!(message.startsWith("missing") && present.has(`kafka.${key}`))) problems.push({ file, line: lineOf("kafka", key), section: "kafka", key, message });
+  });
   const fail = () => new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   if (problems.length > 0) throw fail();
 
@@ -276,23 +279,25 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
   // acks with idempotence) is a configuration problem too, on the line that causes it.
   if (!config.etcd) {
     const host = detectHost(config.agent.ip);
-    const seen = new Set<string>();
+    // A [kafka] or [agent] line that breaks several entries is reported once, naming them all.
+    const fromDefaults = new Map<string, { problem: ConfigProblem; sections: string[] }>();
     config.collect.forEach((entry, i) => {
       const section = collectSections[i]!;
       for (const text of resolveEntries([entry], config, host).problems) {
-        const message = text.slice(text.indexOf(": ") + 2); // without the entry's label
+        const message = text.slice(`${entryLabel(entry)}: `.length); // the INI names the section instead
         const field = /^fields? "([^"]+)"/.exec(message)?.[1];
         const spec = ENTRY_OPTIONS.find((o) => o.key === field);
-        const inSection = field !== undefined && doc.sections.get(section)!.keys.has(field);
-        const problem: ConfigProblem =
-          !inSection && spec && doc.sections.get(spec.section)?.keys.has(spec.key)
-            ? { file, line: lineOf(spec.section, spec.key), section: spec.section, key: spec.key, message: `${withoutField(message, field)} (for [${section}])` }
-            : { file, line: lineOf(section, field), section, ...(field ? { key: field } : {}), message: withoutField(message, field) };
-        const id = JSON.stringify(problem);
-        if (!seen.has(id)) problems.push(problem);
-        seen.add(id);
+        if (field !== undefined && !doc.sections.get(section)!.keys.has(field) && spec && doc.sections.get(spec.section)?.keys.has(spec.key)) {
+          const problem = { file, line: lineOf(spec.section, spec.key), section: spec.section, key: spec.key, message: withoutField(message, field) };
+          const id = JSON.stringify(problem);
+          if (!fromDefaults.has(id)) fromDefaults.set(id, { problem, sections: [] });
+          fromDefaults.get(id)!.sections.push(`[${section}]`);
+        } else {
+          problems.push({ file, line: lineOf(section, field), section, ...(field ? { key: field } : {}), message: withoutField(message, field) });
+        }
       }
     });
+    for (const { problem, sections } of fromDefaults.values()) problems.push({ ...problem, message: `${problem.message} (for ${sections.join(", ")})` });
     if (problems.length > 0) throw fail();
   }
   return { config, fromEnv, collectSections };
