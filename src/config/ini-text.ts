@@ -53,6 +53,7 @@ export interface IniDocument {
 // that scripts and emoji need. None of them can be seen in an editor, and each has been seen to split
 // or hide a line; a value holding one would silently be another value.
 const REFUSED = /(?![\t\u200c\u200d])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const REFUSED_ALL = new RegExp(REFUSED.source, "gu");
 
 const NAMES: Record<number, string> = {
   0x00: "NUL",
@@ -99,6 +100,11 @@ export function decodeIni(bytes: Uint8Array, file: string): { text: string } | {
   else if (bytes[0] === 0xfe && bytes[1] === 0xff) [encoding, start] = ["utf-16be", 2];
   const body = bytes.subarray(start);
   const name = encoding.toUpperCase();
+  const nul = start === 0 ? body.indexOf(0) : -1;
+  if (nul >= 0) {
+    const line = 1 + body.subarray(0, nul).reduce((n, b, i, a) => n + (b === 0x0a || (b === 0x0d && a[i + 1] !== 0x0a) ? 1 : 0), 0);
+    return { problem: { file, line, message: "holds NUL bytes: is it UTF-16 without a byte-order mark? Save it as UTF-8, or as UTF-16 with one" } };
+  }
   if (encoding !== "utf-8" && body.length % 2 === 1) {
     return { problem: { file, message: `has a ${name} byte-order mark but an odd number of bytes; save it again as UTF-8 or ${name}` } };
   }
@@ -106,8 +112,8 @@ export function decodeIni(bytes: Uint8Array, file: string): { text: string } | {
     return { text: new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(body) };
   } catch {
     const line = firstBadLine(body, encoding);
-    const hint = start === 0 ? "; save it as UTF-8 (a file saved as ANSI or GBK is not)" : "";
-    return { problem: { file, line, message: `line ${line} is not valid ${name}${hint}` } };
+    const hint = start === 0 ? " (saved as ANSI or GBK?); save the file as UTF-8" : "";
+    return { problem: { file, line, message: `not valid ${name}${hint}` } };
   }
 }
 
@@ -176,8 +182,10 @@ export function parseIniText(text: string, file: string): IniDocument {
   lines.forEach((raw, i) => {
     const line = i + 1;
     const where = section !== null && section !== "broken" ? { section: section.name } : {};
-    const body = trim(raw);
     const bad = findRefusedCharacter(raw);
+    // The line's shape is read without refused characters (reported below), so that one stray
+    // character does not turn a header into a key and every key after it into noise.
+    const body = trim(bad ? raw.replace(REFUSED_ALL, "") : raw);
     if (body === "" || body[0] === ";" || body[0] === "#") {
       if (bad) problems.push({ file, line, ...where, message: refusedCharacterMessage(bad) });
       return;
@@ -185,9 +193,7 @@ export function parseIniText(text: string, file: string): IniDocument {
     if (body[0] === "[") {
       const close = body.indexOf("]");
       const name = close > 0 ? trim(body.slice(1, close)) : "";
-      const problem = bad
-        ? refusedCharacterMessage(bad)
-        : close < 0
+      const problem = close < 0
           ? `section header ${JSON.stringify(body)} has no closing ]`
           : name === ""
             ? "section header has no name"
@@ -197,10 +203,11 @@ export function parseIniText(text: string, file: string): IniDocument {
                 ? `section repeated: it is already at line ${sections.get(name)!.line}; write each section once`
                 : undefined;
       if (problem) {
-        problems.push({ file, line, ...(name && !bad ? { section: name } : {}), message: problem });
+        problems.push({ file, line, ...(name ? { section: name } : {}), message: problem });
         section = "broken";
         return;
       }
+      if (bad) problems.push({ file, line, section: name, message: refusedCharacterMessage(bad) });
       section = { name, line, keys: new Map() };
       sections.set(name, section);
       return;
@@ -221,7 +228,8 @@ export function parseIniText(text: string, file: string): IniDocument {
     }
     const at = { file, line, ...where, key: name };
     if (section === null) {
-      problems.push({ ...at, message: bad ? refusedCharacterMessage(bad) : "key outside any section; put it under [kafka], [etcd], [agent], [fields] or [collect.NAME]" });
+      const message = `key ${JSON.stringify(name)} is outside any section; put it under [kafka], [etcd], [agent], [fields] or [collect.NAME]`;
+      problems.push({ ...at, message: bad ? refusedCharacterMessage(bad) : message });
       return;
     }
     const written = trim(body.slice(eq + 1));

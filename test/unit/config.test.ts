@@ -57,7 +57,7 @@ test("every problem is reported at once, in line order, naming file, line, secti
 });
 
 test("a key outside any section is an error", () => {
-  expect(problems("debug = 1\n[kafka]\naddress=k:1\n[collect.a]\npath=/a\ntopic=t\n")[0]).toContain(":1: key outside any section");
+  expect(problems("debug = 1\n[kafka]\naddress=k:1\n[collect.a]\npath=/a\ntopic=t\n")[0]).toContain(':1: key "debug" is outside any section');
 });
 
 test("without [etcd], the collect list comes from [collect.NAME] sections", () => {
