@@ -111,6 +111,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
   const doc = parseIniText(text, file);
   const problems: ConfigProblem[] = [...doc.problems];
   const fromEnv = new Map<string, string>();
+  const secrets = new Map<string, string[]>(); // "section\0key" -> the variables its value used
   const lineOf = (section: string, key?: string) => {
     const s = doc.sections.get(section);
     return (key === undefined ? undefined : s?.keys.get(key)?.line) ?? s?.line;
@@ -122,7 +123,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
   const textOf = (section: IniSection, key: IniKey): string | string[] | undefined => {
     if (key.broken) return undefined;
     const out: string[] = [];
-    let substituted = false;
+    const names: string[] = [];
     for (const v of key.values) {
       const r = expandVariables(v.text, env);
       if ("problem" in r) {
@@ -130,9 +131,12 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
         return undefined;
       }
       out.push(r.value);
-      substituted ||= r.names.length > 0;
+      names.push(...r.names);
     }
-    if (substituted) fromEnv.set(`${section.name}\0${key.name}`, key.values.map((v) => v.text).join(", "));
+    if (names.length) {
+      fromEnv.set(`${section.name}\0${key.name}`, key.values.map((v) => v.text).join(", "));
+      secrets.set(`${section.name}\0${key.name}`, names);
+    }
     return key.list ? out : out[0];
   };
   /** `key[]` only where the option takes a list. */
@@ -193,7 +197,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       const raw = listAllowed(section, key, spec) ? textOf(section, key) : undefined;
       if (raw === undefined) continue;
       const { value, problem } = parseOptionValue(spec, raw);
-      if (problem) report(section, key, fromEnv.has(`${section.name}\0${key.name}`) ? `${problem} (from ${fromEnv.get(`${section.name}\0${key.name}`)})` : problem);
+      if (problem) report(section, key, problem);
       else values.set(`${section.name}.${key.name}`, value);
     }
   }
@@ -228,7 +232,15 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     // A key that is written but failed (a missing ${NAME}) has been reported on its line already.
     if (!(message.startsWith("missing") && present.has(`kafka.${key}`))) problems.push({ file, line: lineOf("kafka", key), section: "kafka", key, message });
   });
-  const fail = () => new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+  // A value from the environment may be a secret: a message about it shows ${NAME} where its value was.
+  const redact = (p: ConfigProblem): ConfigProblem => {
+    const names = secrets.get(`${p.section}\0${p.key}`);
+    if (!names) return p;
+    let message = p.message;
+    for (const name of names) if (env[name]) message = message.replaceAll(env[name]!, () => `\${${name}}`);
+    return { ...p, message: `${message} (a value from the environment)` };
+  };
+  const fail = () => new ConfigError(problems.map(redact).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   if (problems.length > 0) throw fail();
 
   const entryDefaults = (section: string) => Object.fromEntries(ENTRY_OPTIONS.filter((o) => o.section === section).map((o) => [o.key, values.get(`${section}.${o.key}`)]));

@@ -144,11 +144,11 @@ export const ENTRY_OPTIONS: readonly OptionSpec[] = OPTIONS.filter((o) => o.entr
 /** Parses one option's raw value (INI text, or a JSON value from etcd), echoing the bad value in the problem. */
 export function parseOptionValue(spec: OptionSpec, raw: unknown): { value?: unknown; problem?: string } {
   if (spec.type.kind === "regex" || spec.type.kind === "regexes" || spec.type.kind === "globs") return parsePatterns(spec.type.kind, raw);
+  // Text options keep their value exactly (the INI has already dropped unquoted blanks; quotes keep them on purpose).
+  if (spec.type.kind === "string") return { value: Array.isArray(raw) ? raw.join(",") : String(raw) };
   const text = Array.isArray(raw) ? raw.join(",") : String(raw).trim();
   const shown = JSON.stringify(text);
   switch (spec.type.kind) {
-    case "string":
-      return { value: text };
     case "list": {
       const items = text.split(",").map((s) => s.trim()).filter(Boolean);
       return items.length ? { value: items } : { problem: `= ${shown}: must list at least one address` };
