@@ -20,8 +20,6 @@ export interface IniValue {
   line: number;
   /** After quotes and escapes are removed; `${NAME}` is not yet replaced. */
   text: string;
-  /** As written after `=` (quotes and comment included), for messages. */
-  written: string;
 }
 
 export interface IniKey {
@@ -232,8 +230,7 @@ export function parseIniText(text: string, file: string): IniDocument {
       problems.push({ ...at, message: bad ? refusedCharacterMessage(bad) : message });
       return;
     }
-    const written = trim(body.slice(eq + 1));
-    const value = bad ? { problem: refusedCharacterMessage(bad) } : readValue(written);
+    const value = bad ? { problem: refusedCharacterMessage(bad) } : readValue(trim(body.slice(eq + 1)));
     if ("problem" in value) problems.push({ ...at, message: value.problem });
     const existing = section.keys.get(name);
     if (existing && !(existing.list && list)) {
@@ -243,7 +240,7 @@ export function parseIniText(text: string, file: string): IniDocument {
     }
     const key = existing ?? { name, line, list, values: [], broken: false };
     if ("problem" in value) key.broken = true;
-    else key.values.push({ line, text: value.text, written });
+    else key.values.push({ line, text: value.text });
     section.keys.set(name, key);
   });
   return { sections, lineCount: lines.length, problems };
