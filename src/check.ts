@@ -1,22 +1,116 @@
-// `logagent check -c conf.ini`: validates the INI and, when etcd answers, the
-// collect list; prints what the agent would collect. Exit 0 valid, 2 not.
+// `logagent check -c conf.ini`: validates the INI and the collect list (from
+// etcd, or the INI's [collect.*] sections) and prints what would be collected.
+//
+// Every problem goes to stderr before anything is called valid, and "valid" is
+// printed only when nothing is wrong. Exit codes: 0 valid, 2 a configuration
+// problem (a ConfigError, reported by main with file, line, section and key),
+// 3 etcd did not answer (the INI is fine, the list could not be checked), 1 an
+// unexpected failure, told in one sentence (never a stack trace).
+// Values written as `${NAME}` are shown as written, never as what they became.
 import { coloursFor } from "./telemetry/colour";
-import { detectHost, expandKey, type HostIdentity } from "./config/host";
-import { type AgentConfig, loadIni } from "./config/load-ini";
+import { ConfigError } from "./config/config-error";
+import { detectHost, expandKey } from "./config/host";
+import { type IniRead, readIni } from "./config/load-ini";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
-import { resolveEntries } from "./kafka/output";
+import { type ResolvedEntry, resolveEntries } from "./kafka/output";
 import { createEtcdClient } from "./discovery/etcd-source";
 
-const EXIT_INVALID = 2;
+export const EXIT_VALID = 0;
+export const EXIT_INVALID = 2;
+export const EXIT_ETCD_UNREACHABLE = 3;
+const EXIT_FAILED = 1;
 const pc = coloursFor(process.stdout);
 
-/** Prints what would be collected, or the problems; returns false when an entry does not resolve. */
-function printEntries(entries: CollectEntry[], config: AgentConfig, host: HostIdentity, origin: string): boolean {
-  const { resolved, problems } = resolveEntries(entries, config, host);
-  for (const p of problems) console.log(`${pc.red("error")} ${origin}: ${p}`);
-  if (problems.length) return false;
+export async function check(configPath: string): Promise<number> {
+  const ini = readIni(configPath); // a ConfigError is reported by main with exit 2
+  try {
+    return await checkList(ini);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    process.stderr.write(`logagent: check failed: ${(err as Error)?.message ?? String(err)}\n`);
+    return EXIT_FAILED;
+  }
+}
+
+async function checkList(ini: IniRead): Promise<number> {
+  const { config } = ini;
+  const host = detectHost(config.agent.ip);
+  if (!config.etcd) {
+    // readIni has resolved [collect.*] sections already, reporting problems with their lines.
+    const { resolved } = resolveEntries(config.collect, config, host);
+    printSummary(ini);
+    console.log(`Would collect, from the INI's [collect.*] sections:`);
+    printEntries(resolved, ini);
+    return EXIT_VALID;
+  }
+
+  const key = expandKey(config.etcd.collectKeyTemplate, host);
+  const endpoints = shown(ini, "etcd", "address", config.etcd.endpoints.join(", "));
+  let kv: { value: Buffer; mod_revision: string } | undefined;
+  let client: Awaited<ReturnType<typeof createEtcdClient>> | undefined;
+  try {
+    client = await createEtcdClient(config.etcd.endpoints, config.etcd.timeoutMs);
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no answer within ${config.etcd!.timeoutMs} ms`)), config.etcd!.timeoutMs).unref(),
+    );
+    kv = (await Promise.race([client.get(key).exec(), timeout])).kvs[0];
+  } catch (err) {
+    process.stderr.write(
+      `logagent: etcd at ${endpoints} did not answer (${(err as Error).message}): the INI has no errors, but the collect list at ${key} was not checked.\n`,
+    );
+    return EXIT_ETCD_UNREACHABLE;
+  } finally {
+    client?.close();
+  }
+
+  const origin = kv ? `etcd key ${key} (revision ${kv.mod_revision})` : "";
+  const entries: CollectEntry[] = [];
+  if (kv) {
+    const list = parseCollectList(kv.value.toString("utf8"));
+    const problems = list.problems.length ? list.problems : resolveEntries(list.entries, config, host).problems;
+    if (problems.length) throw new ConfigError(problems.map((message) => ({ file: origin, message })));
+    entries.push(...list.entries);
+  }
+  printSummary(ini);
+  console.log(`  etcd: ${endpoints}, key ${key} (host ${host.hostname}, ip ${host.ip})`);
+  if (!kv) {
+    console.log(`${pc.yellow("note")} etcd key ${key} is absent: the agent would collect nothing until it is put.`);
+    return EXIT_VALID;
+  }
+  console.log(`Would collect, from ${origin}:`);
+  printEntries(resolveEntries(entries, config, host).resolved, null);
+  return EXIT_VALID;
+}
+
+/** The value as the INI wrote it when it came from `${NAME}`: the environment may hold secrets. */
+function shown(ini: IniRead, section: string, key: string, value: string): string {
+  return ini.fromEnv.get(`${section}\0${key}`) ?? value;
+}
+
+function printSummary(ini: IniRead): void {
+  const { config } = ini;
+  const { kafka } = config;
+  console.log(`${pc.green("ok")} ${config.file} is valid.`);
+  const security = [
+    kafka.security.sasl ? `SASL ${kafka.security.sasl.mechanism} as ${shown(ini, "kafka", "sasl_username", kafka.security.sasl.username)}` : "",
+    kafka.security.tls ? "TLS" : "",
+  ].filter(Boolean);
+  // Never the password: this output is pasted into tickets.
+  console.log(`  kafka: ${shown(ini, "kafka", "address", kafka.brokers.join(", "))} (client id ${shown(ini, "kafka", "client_id", kafka.clientId)}${security.length ? ", " + security.join(", ") : ""})`);
+  console.log(`  state: ${shown(ini, "agent", "state_dir", config.agent.stateDir)}`);
+  if (ini.fromEnv.size) {
+    const from = [...ini.fromEnv].map(([id, written]) => `[${id.split("\0")[0]}] ${id.split("\0")[1]} = ${written}`);
+    console.log(`  from the environment: ${from.join(", ")}`);
+  }
+}
+
+/** What would be collected; `ini` is given for the INI's own list, whose values may come from `${NAME}`. */
+function printEntries(resolved: ResolvedEntry[], ini: IniRead | null): void {
   if (resolved.length === 0) console.log("  (nothing to collect)");
-  for (const { entry, output: o, tail: t } of resolved) {
+  resolved.forEach(({ entry, output: o, tail: t }, i) => {
+    const section = ini?.collectSections[i];
+    const path = section ? shown(ini!, section, "path", entry.path) : entry.path;
+    const topic = section && ini!.fromEnv.has(`${section}\0topic`) ? shown(ini!, section, "topic", o.topic) : o.topic;
     const partitioning = o.partitioner === "partition" ? `partition ${o.partition}` : o.partitioner === "key" ? `key ${o.key}` : "round robin";
     const acks = o.acks === -1 ? "all" : o.acks;
     const reading = [
@@ -25,52 +119,6 @@ function printEntries(entries: CollectEntry[], config: AgentConfig, host: HostId
       t.lines.multiline ? `multiline ${t.lines.multiline.start ? "start" : "continuation"} ${t.lines.multiline.start ?? t.lines.multiline.continuation}` : "",
       t.lines.include.length || t.lines.exclude.length ? "line filters" : "",
     ].filter(Boolean);
-    console.log(`  ${entry.path} -> topic ${o.topic} (from ${t.from}, acks ${acks}, ${partitioning}, ${o.compression}, ${o.format}${reading.map((r) => ", " + r).join("")})`);
-  }
-  return true;
-}
-
-export async function check(configPath: string): Promise<number> {
-  const config = loadIni(configPath); // a ConfigError is reported by main with exit 2
-  const host = detectHost(config.agent.ip);
-  console.log(`${pc.green("ok")} ${config.file} is valid.`);
-  const { kafka } = config;
-  const security = [
-    kafka.security.sasl ? `SASL ${kafka.security.sasl.mechanism} as ${kafka.security.sasl.username}` : "",
-    kafka.security.tls ? "TLS" : "",
-  ].filter(Boolean);
-  // Never the password: this output is pasted into tickets.
-  console.log(`  kafka: ${kafka.brokers.join(", ")} (client id ${kafka.clientId}${security.length ? ", " + security.join(", ") : ""})`);
-  console.log(`  state: ${config.agent.stateDir}`);
-  if (!config.etcd) {
-    console.log(`Would collect, from the INI's [collect.*] sections:`);
-    return printEntries(config.collect, config, host, config.file) ? 0 : EXIT_INVALID;
-  }
-
-  const key = expandKey(config.etcd.collectKeyTemplate, host);
-  console.log(`  etcd: ${config.etcd.endpoints.join(", ")}, key ${key} (host ${host.hostname}, ip ${host.ip})`);
-  const client = await createEtcdClient(config.etcd.endpoints, config.etcd.timeoutMs);
-  try {
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no answer within ${config.etcd!.timeoutMs} ms`)), config.etcd!.timeoutMs).unref(),
-    );
-    const res = await Promise.race([client.get(key).exec(), timeout]);
-    const kv = res.kvs[0];
-    if (!kv) {
-      console.log(`${pc.yellow("note")} etcd key ${key} is absent: the agent would collect nothing until it is put.`);
-      return 0;
-    }
-    const { entries, problems } = parseCollectList(kv.value.toString("utf8"));
-    if (problems.length) {
-      for (const p of problems) console.log(`${pc.red("error")} etcd key ${key} (revision ${kv.mod_revision}): ${p}`);
-      return EXIT_INVALID;
-    }
-    console.log(`Would collect, from etcd key ${key} at revision ${kv.mod_revision}:`);
-    return printEntries(entries, config, host, `etcd key ${key} (revision ${kv.mod_revision})`) ? 0 : EXIT_INVALID;
-  } catch (err) {
-    console.log(`${pc.yellow("note")} etcd at ${config.etcd.endpoints.join(", ")} did not answer (${(err as Error).message}); the collect list was not checked.`);
-    return 0;
-  } finally {
-    client.close();
-  }
+    console.log(`  ${path} -> topic ${topic} (from ${t.from}, acks ${acks}, ${partitioning}, ${o.compression}, ${o.format}${reading.map((r) => ", " + r).join("")})`);
+  });
 }

@@ -1,15 +1,24 @@
 // Reads the INI bootstrap file into an AgentConfig, checking it against the
 // option table. Every problem is collected and reported at once, each naming
 // the file, line, section, key and the bad value.
-import { readFileSync } from "node:fs";
+//
+// The text itself (encodings, lines, quotes, comments, repeated sections and
+// keys) is ini-text.ts's job; `${NAME}` is env-vars.ts's. Here every key that
+// ini-text found is either used or reported: none can vanish between parsing
+// and validation. A [collect.NAME] list is also resolved (topic placeholders,
+// globs, acks with idempotence) so that its problems get lines too.
 import path from "node:path";
-import ini from "ini";
-import { type CollectEntry, type StartFrom, ENTRY_FIELD_NAMES, validateEntries } from "../discovery/collect-entry";
-import type { LogLevel } from "../telemetry/logger";
+import { type CollectEntry, ENTRY_FIELD_NAMES, entryLabel, type StartFrom, validateEntries } from "../discovery/collect-entry";
+import { resolveEntries } from "../kafka/output";
 import type { OutputOptions } from "../kafka/output";
+import type { LogLevel } from "../telemetry/logger";
 import type { TailOptions } from "../tail/tail-settings";
 import { ConfigError, type ConfigProblem } from "./config-error";
-import { ENTRY_OPTIONS, OPTIONS, SECTIONS, describeType, findOption, parseOptionValue } from "./options";
+import { type Environment, expandVariables } from "./env-vars";
+import { detectHost } from "./host";
+import { decodeIni, type IniKey, type IniSection, parseIniText } from "./ini-text";
+import { PEM_FILE_LIMIT, readOptionFile } from "./option-file";
+import { ENTRY_OPTIONS, OPTIONS, type OptionId, type OptionSpec, type OptionValues, SECTIONS, describeType, findOption, isListOption, parseOptionValue } from "./options";
 
 export interface KafkaSecurity {
   sasl: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string } | null;
@@ -66,131 +75,176 @@ export interface AgentConfig {
 }
 
 const COLLECT_PREFIX = "collect.";
+/** A hand-written INI is a few kilobytes; anything near this is not one. */
+const INI_FILE_LIMIT = 1 << 20;
+const KNOWN_ENTRY_FIELDS = new Set(ENTRY_FIELD_NAMES);
 
-/** Where each section and key was written, so problems can name a line. ini.parse keeps no positions. */
-function locate(text: string): { sections: Map<string, number>; keys: Map<string, number> } {
-  const sections = new Map<string, number>();
-  const keys = new Map<string, number>();
-  let section = "";
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith(";") || line.startsWith("#")) return;
-    const header = /^\[(.*)\]$/.exec(line);
-    if (header) {
-      section = header[1]!.trim().replace(/\\\./g, ".");
-      if (!sections.has(section)) sections.set(section, i + 1);
-      return;
-    }
-    const key = line.split("=")[0]!.trim().replace(/\[\]$/, "");
-    keys.set(`${section}\0${key}`, i + 1);
-  });
-  return { sections, keys };
+/** What `check` needs beside the config: where values came from. */
+export interface IniRead {
+  config: AgentConfig;
+  /** Values written with `${NAME}`, as written ("section\0key" -> "${KAFKA_PASSWORD}"): `check` shows these, never what they became. */
+  fromEnv: Map<string, string>;
+  /** The [collect.NAME] section of each entry of config.collect, in order. */
+  collectSections: string[];
 }
 
-/** Flattens ini's nested objects (`[collect.web]` becomes collect -> web) back into named sections. */
-function flatten(obj: Record<string, unknown>, prefix = ""): { sections: Map<string, Record<string, unknown>>; topLevel: string[] } {
-  const sections = new Map<string, Record<string, unknown>>();
-  const topLevel: string[] = [];
-  const visit = (o: Record<string, unknown>, name: string) => {
-    const own: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(o)) {
-      if (v !== null && typeof v === "object" && !Array.isArray(v)) visit(v as Record<string, unknown>, name ? `${name}.${k}` : k);
-      else if (name === "") topLevel.push(k);
-      else own[k] = v;
-    }
-    if (name !== "" && (Object.keys(own).length > 0 || !sections.has(name))) sections.set(name, own);
+/** The problem's text without the entry field that the problem names: INI messages name the key instead. */
+function withoutField(text: string, field: string | undefined): string {
+  if (field === undefined) return text;
+  if (text === `missing field "${field}"`) return "missing required key";
+  for (const prefix of [`field "${field}": `, `field "${field}" `]) if (text.startsWith(prefix)) return text.slice(prefix.length);
+  return text;
+}
+
+export function parseIni(text: string, file: string, env: Environment = process.env): AgentConfig {
+  return readIniText(text, file, env).config;
+}
+
+/** The INI's bytes, in any encoding decodeIni accepts. */
+export function readIniBytes(bytes: Uint8Array, file: string, env: Environment = process.env): IniRead {
+  const decoded = decodeIni(bytes, file);
+  if ("problem" in decoded) throw new ConfigError([decoded.problem]);
+  return readIniText(decoded.text, file, env);
+}
+
+export function readIniText(text: string, file: string, env: Environment): IniRead {
+  const doc = parseIniText(text, file);
+  const problems: ConfigProblem[] = [...doc.problems];
+  const fromEnv = new Map<string, string>();
+  const secrets = new Map<string, string[]>(); // "section\0key" -> the variables its value used
+  const lineOf = (section: string, key?: string) => {
+    const s = doc.sections.get(section);
+    return (key === undefined ? undefined : s?.keys.get(key)?.line) ?? s?.line;
   };
-  visit(obj, prefix);
-  // A parent like "collect" exists only because of its children; drop it when it holds no keys of its own.
-  for (const [name, keys] of [...sections]) {
-    if (Object.keys(keys).length === 0 && [...sections.keys()].some((n) => n.startsWith(name + "."))) sections.delete(name);
-  }
-  return { sections, topLevel };
-}
+  const report = (section: IniSection, key: IniKey, message: string) =>
+    problems.push({ file, line: key.line, section: section.name, key: key.name, message });
 
-export function parseIni(text: string, file: string): AgentConfig {
-  const where = locate(text);
-  const problems: ConfigProblem[] = [];
-  const at = (section: string, key?: string) =>
-    key === undefined ? where.sections.get(section) : (where.keys.get(`${section}\0${key}`) ?? where.sections.get(section));
-
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = ini.parse(text);
-  } catch (err) {
-    throw new ConfigError([{ file, message: `cannot parse INI: ${(err as Error).message}` }]);
-  }
-  const { sections, topLevel } = flatten(parsed);
-  for (const key of topLevel) {
-    problems.push({ file, line: at("", key), key, message: "key outside any section; put it under [kafka], [etcd] or [agent]" });
-  }
+  /** The key's text with `${NAME}` replaced (a list for `key[]` lines); undefined when that failed (reported). */
+  const textOf = (section: IniSection, key: IniKey): string | string[] | undefined => {
+    if (key.broken) return undefined;
+    const out: string[] = [];
+    const names: string[] = [];
+    for (const v of key.values) {
+      const r = expandVariables(v.text, env);
+      if ("problem" in r) {
+        problems.push({ file, line: v.line, section: section.name, key: key.name, message: r.problem });
+        return undefined;
+      }
+      out.push(r.value);
+      names.push(...r.names);
+    }
+    if (names.length) {
+      fromEnv.set(`${section.name}\0${key.name}`, key.values.map((v) => v.text).join(", "));
+      secrets.set(`${section.name}\0${key.name}`, names);
+    }
+    return key.list ? out : out[0];
+  };
+  /** `key[]` only where the option takes a list. */
+  const listAllowed = (section: IniSection, key: IniKey, spec: OptionSpec | undefined) => {
+    if (!key.list || (spec && isListOption(spec))) return true;
+    report(section, key, `takes one value; "${key.name}[] = ..." is for lists`);
+    return false;
+  };
 
   const values = new Map<string, unknown>(); // "section.key" -> typed value
-  const collectRaw: unknown[] = [];
-  const collectLabels: string[] = [];
+  const present = new Set<string>(); // "section.key" written in the file, valid or not
+  const collectRaw: Record<string, unknown>[] = [];
+  const collectSections: string[] = [];
+  const brokenFields: Set<string>[] = [];
   const fields: Record<string, string> = {};
-  for (const [section, keys] of sections) {
-    if (section.startsWith(COLLECT_PREFIX)) {
-      for (const key of Object.keys(keys)) {
-        if (!ENTRY_FIELD_NAMES.includes(key)) {
-          problems.push({ file, line: at(section, key), section, key, message: `unknown key (known: ${ENTRY_FIELD_NAMES.join(", ")})` });
-          delete keys[key];
+  for (const section of doc.sections.values()) {
+    if (section.name.startsWith(COLLECT_PREFIX)) {
+      if (section.name === COLLECT_PREFIX) problems.push({ file, line: section.line, section: section.name, message: "needs a name: [collect.NAME]" });
+      const raw: [string, unknown][] = [];
+      const broken = new Set<string>();
+      for (const key of section.keys.values()) {
+        if (!KNOWN_ENTRY_FIELDS.has(key.name)) {
+          report(section, key, `unknown key (known: ${ENTRY_FIELD_NAMES.join(", ")})`);
+          continue;
         }
+        const t = listAllowed(section, key, ENTRY_OPTIONS.find((o) => o.key === key.name)) ? textOf(section, key) : undefined;
+        if (t === undefined) broken.add(key.name);
+        else raw.push([key.name, t]);
       }
-      collectRaw.push(keys);
-      collectLabels.push(`[${section}]`);
+      collectRaw.push(Object.fromEntries(raw));
+      collectSections.push(section.name);
+      brokenFields.push(broken);
       continue;
     }
-    if (section === "fields") {
-      for (const [key, value] of Object.entries(keys)) fields[key] = String(value);
+    if (section.name === "fields") {
+      for (const key of section.keys.values()) {
+        if (key.name === "__proto__") {
+          report(section, key, "is not allowed as a field name");
+          continue;
+        }
+        const t = listAllowed(section, key, undefined) ? textOf(section, key) : undefined;
+        if (typeof t === "string") fields[key.name] = t;
+      }
       continue;
     }
-    if (!(section in SECTIONS)) {
-      problems.push({ file, line: at(section), section, message: `unknown section (known: ${Object.keys(SECTIONS).join(", ")}, collect.NAME)` });
+    if (!Object.hasOwn(SECTIONS, section.name)) {
+      problems.push({ file, line: section.line, section: section.name, message: `unknown section (known: ${Object.keys(SECTIONS).join(", ")}, collect.NAME)` });
       continue;
     }
-    for (const [key, raw] of Object.entries(keys)) {
-      const spec = findOption(section, key);
+    for (const key of section.keys.values()) {
+      const spec = findOption(section.name, key.name);
       if (!spec) {
-        const known = OPTIONS.filter((o) => o.section === section).map((o) => o.key);
-        problems.push({ file, line: at(section, key), section, key, message: `unknown key (known: ${known.join(", ")})` });
+        const known = OPTIONS.filter((o) => o.section === section.name).map((o) => o.key);
+        report(section, key, `unknown key (known: ${known.join(", ")})`);
         continue;
       }
+      present.add(`${section.name}.${key.name}`);
+      const raw = listAllowed(section, key, spec) ? textOf(section, key) : undefined;
+      if (raw === undefined) continue;
       const { value, problem } = parseOptionValue(spec, raw);
-      if (problem) problems.push({ file, line: at(section, key), section, key, message: `${problem}` });
-      else values.set(`${section}.${key}`, value);
+      if (problem) report(section, key, problem);
+      else values.set(`${section.name}.${key.name}`, value);
     }
   }
 
   // Defaults and required keys. [etcd] keys are only required when the section is there.
   for (const spec of OPTIONS) {
     const id = `${spec.section}.${spec.key}`;
-    if (values.has(id) || where.keys.has(`${spec.section}\0${spec.key}`)) continue;
+    if (values.has(id) || present.has(id)) continue;
     if (spec.default !== undefined) {
       values.set(id, parseOptionValue(spec, spec.default).value);
-    } else if (spec.section !== "etcd" || sections.has("etcd")) {
-      problems.push({ file, line: at(spec.section), section: spec.section, key: spec.key, message: `missing required key (${spec.description})` });
+    } else if (spec.section !== "etcd" || doc.sections.has("etcd")) {
+      problems.push({ file, line: lineOf(spec.section), section: spec.section, key: spec.key, message: `missing required key (${spec.description})` });
     }
   }
-
-  const collect = validateEntries(collectRaw, collectLabels);
-  for (const message of collect.problems) {
-    const section = /^\[(.*?)\]/.exec(message)?.[1];
-    const key = /field "([\w.]+)"/.exec(message)?.[1];
-    problems.push({ file, line: section ? at(section, key) : undefined, message });
+  const v = <Id extends OptionId>(id: Id) => values.get(id) as OptionValues[Id];
+  const etcdAddress = values.get("etcd.address") as string[] | undefined;
+  if (etcdAddress) {
+    const problem = endpointProblem(etcdAddress);
+    if (problem) problems.push({ file, line: lineOf("etcd", "address"), section: "etcd", key: "address", message: problem });
   }
-  if (!sections.has("etcd") && collectRaw.length === 0 && problems.length === 0) {
+
+  const collect = validateEntries(collectRaw, collectSections.map((s) => `[${s}] at line ${lineOf(s)}`));
+  for (const p of collect.located) {
+    if (p.field !== undefined && brokenFields[p.index!]!.has(p.field)) continue; // already reported on its own line
+    const section = collectSections[p.index!]!;
+    problems.push({ file, line: lineOf(section, p.field), section, ...(p.field ? { key: p.field } : {}), message: withoutField(p.text, p.field) });
+  }
+  if (!doc.sections.has("etcd") && collectRaw.length === 0 && problems.length === 0) {
     problems.push({ file, message: "nothing to collect: add an [etcd] section or at least one [collect.NAME] section with path and topic" });
   }
-  const v = <T>(id: string) => values.get(id) as T;
-  const security = readSecurity(v, (key, message) =>
-    problems.push({ file, line: at("kafka", key), section: "kafka", key, message }),
-  );
-  if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+  const security = readSecurity(v, (key, message) => {
+    // A key that is written but failed (a missing ${NAME}) has been reported on its line already.
+    if (!(message.startsWith("missing") && present.has(`kafka.${key}`))) problems.push({ file, line: lineOf("kafka", key), section: "kafka", key, message });
+  });
+  // A value from the environment may be a secret: a message about it shows ${NAME} where its value was.
+  const redact = (p: ConfigProblem): ConfigProblem => {
+    const names = secrets.get(`${p.section}\0${p.key}`);
+    if (!names) return p;
+    let message = p.message;
+    for (const name of names) if (env[name]) message = message.replaceAll(env[name]!, () => `\${${name}}`);
+    return { ...p, message: `${message} (a value from the environment)` };
+  };
+  const fail = () => new ConfigError(problems.map(redact).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+  if (problems.length > 0) throw fail();
 
-  const entryDefaults = (section: string) => Object.fromEntries(ENTRY_OPTIONS.filter((o) => o.section === section).map((o) => [o.key, v(`${section}.${o.key}`)]));
-  const output = entryDefaults("kafka") as unknown as OutputOptions;
-  return {
+  const entryDefaults = (section: string) => Object.fromEntries(ENTRY_OPTIONS.filter((o) => o.section === section).map((o) => [o.key, values.get(`${section}.${o.key}`)]));
+  const config: AgentConfig = {
     file,
     kafka: {
       brokers: v("kafka.address"),
@@ -203,21 +257,21 @@ export function parseIni(text: string, file: string): AgentConfig {
       oversize: v("kafka.oversize"),
       idempotent: v("kafka.idempotent") === "true",
       autoCreateTopics: v("kafka.auto_create_topics") === "true",
-      output,
+      output: entryDefaults("kafka") as unknown as OutputOptions,
       security,
     },
     fields,
-    etcd: sections.has("etcd")
-      ? { endpoints: v("etcd.address"), timeoutMs: v<number>("etcd.timeout") * 1000, collectKeyTemplate: v("etcd.collect_log_key") }
+    etcd: doc.sections.has("etcd")
+      ? { endpoints: v("etcd.address"), timeoutMs: v("etcd.timeout") * 1000, collectKeyTemplate: v("etcd.collect_log_key") }
       : undefined,
     agent: {
-      stateDir: path.resolve(path.dirname(file), v<string>("agent.state_dir")),
-      logLevel: v("agent.log_level"),
-      logFile: v<string>("agent.log_file") ? path.resolve(path.dirname(file), v<string>("agent.log_file")) : "",
+      stateDir: path.resolve(path.dirname(file), v("agent.state_dir")),
+      logLevel: v("agent.log_level") satisfies LogLevel,
+      logFile: v("agent.log_file") ? path.resolve(path.dirname(file), v("agent.log_file")) : "",
       logMaxBytes: v("agent.log_max_bytes"),
       logKeep: v("agent.log_keep"),
       logFormat: v("agent.log_format"),
-      from: v("agent.from"),
+      from: v("agent.from") satisfies StartFrom,
       ip: v("agent.ip"),
       pollIntervalMs: v("agent.poll_interval_ms"),
       idlePollMaxMs: v("agent.idle_poll_max_ms"),
@@ -227,53 +281,89 @@ export function parseIni(text: string, file: string): AgentConfig {
       tail: entryDefaults("agent") as unknown as TailOptions,
       maxBufferBytes: v("agent.max_buffer_bytes"),
       checkpointIntervalMs: v("agent.checkpoint_interval_ms"),
-      forgetAfterMs: v<number>("agent.forget_after_s") * 1000,
+      forgetAfterMs: v("agent.forget_after_s") * 1000,
       shutdownTimeoutMs: v("agent.shutdown_timeout_ms"),
     },
     collect: collect.entries,
   };
+
+  // What only shows when an entry is resolved against the rest (topic placeholders, a glob path,
+  // acks with idempotence) is a configuration problem too, on the line that causes it.
+  if (!config.etcd) {
+    const host = detectHost(config.agent.ip);
+    // A [kafka] or [agent] line that breaks several entries is reported once, naming them all.
+    const fromDefaults = new Map<string, { problem: ConfigProblem; sections: string[] }>();
+    config.collect.forEach((entry, i) => {
+      const section = collectSections[i]!;
+      for (const text of resolveEntries([entry], config, host).problems) {
+        const message = text.slice(`${entryLabel(entry)}: `.length); // the INI names the section instead
+        const field = /^fields? "([^"]+)"/.exec(message)?.[1];
+        const spec = ENTRY_OPTIONS.find((o) => o.key === field);
+        if (field !== undefined && !doc.sections.get(section)!.keys.has(field) && spec && doc.sections.get(spec.section)?.keys.has(spec.key)) {
+          const problem = { file, line: lineOf(spec.section, spec.key), section: spec.section, key: spec.key, message: withoutField(message, field) };
+          const id = JSON.stringify(problem);
+          if (!fromDefaults.has(id)) fromDefaults.set(id, { problem, sections: [] });
+          fromDefaults.get(id)!.sections.push(`[${section}]`);
+        } else {
+          problems.push({ file, line: lineOf(section, field), section, ...(field ? { key: field } : {}), message: withoutField(message, field) });
+        }
+      }
+    });
+    for (const { problem, sections } of fromDefaults.values()) problems.push({ ...problem, message: `${problem.message} (for ${sections.join(", ")})` });
+    if (problems.length > 0) throw fail();
+  }
+  return { config, fromEnv, collectSections };
+}
+
+/** etcd3 speaks one scheme to all endpoints; a bare `host:port` is http. */
+function endpointProblem(endpoints: string[]): string | undefined {
+  const schemes = endpoints.map((e) => /^([a-z][a-z0-9+.-]*):\/\//i.exec(e)?.[1]?.toLowerCase() ?? "http");
+  const odd = endpoints.find((_, i) => schemes[i] !== "http" && schemes[i] !== "https");
+  if (odd) return `= ${JSON.stringify(endpoints.join(","))}: ${JSON.stringify(odd)} is not host:port, http://host:port or https://host:port`;
+  if (new Set(schemes).size > 1) {
+    return `= ${JSON.stringify(endpoints.join(","))}: mixes http and https endpoints (a bare host:port is http); use one scheme for every endpoint`;
+  }
+  return undefined;
 }
 
 /** SASL and TLS settings; the TLS files are read now so that an unreadable one is reported with its key. */
-function readSecurity(v: <T>(id: string) => T, problem: (key: string, message: string) => void): KafkaSecurity {
-  const mechanism = v<string>("kafka.sasl_mechanism");
+function readSecurity(v: <Id extends OptionId>(id: Id) => OptionValues[Id], problem: (key: string, message: string) => void): KafkaSecurity {
+  const mechanism = v("kafka.sasl_mechanism");
   let sasl: KafkaSecurity["sasl"] = null;
-  if (mechanism !== "none") {
-    const username = v<string>("kafka.sasl_username");
-    const password = v<string>("kafka.sasl_password");
+  if (mechanism !== undefined && mechanism !== "none") {
+    const username = v("kafka.sasl_username");
+    const password = v("kafka.sasl_password");
     if (!username) problem("sasl_username", `missing: needed with sasl_mechanism = ${mechanism}`);
     if (!password) problem("sasl_password", `missing: needed with sasl_mechanism = ${mechanism}`);
-    sasl = { mechanism: mechanism as NonNullable<KafkaSecurity["sasl"]>["mechanism"], username, password };
+    sasl = { mechanism, username, password };
   }
-  const read = (key: string): string | undefined => {
-    const file = v<string>(`kafka.${key}`);
+  const read = (key: "tls_ca_file" | "tls_cert_file" | "tls_key_file"): string | undefined => {
+    const file = v(`kafka.${key}`);
     if (!file) return undefined;
-    try {
-      return readFileSync(file, "utf8");
-    } catch (err) {
-      problem(key, `= ${JSON.stringify(file)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    const r = readOptionFile(file, PEM_FILE_LIMIT);
+    if ("problem" in r) {
+      problem(key, `= ${JSON.stringify(file)}: ${r.problem}`);
       return undefined;
     }
+    return r.data.toString("utf8");
   };
   const files = { ca: read("tls_ca_file"), cert: read("tls_cert_file"), key: read("tls_key_file") };
   if (Boolean(files.cert) !== Boolean(files.key)) problem(files.cert ? "tls_key_file" : "tls_cert_file", "a client certificate needs both tls_cert_file and tls_key_file");
-  const tls = v<string>("kafka.tls") === "true" ? files : null;
+  const tls = v("kafka.tls") === "true" ? files : null;
   if (!tls && (files.ca || files.cert)) problem("tls", "is false, but TLS files are set; set tls = true");
   return { sasl, tls };
 }
 
 /** Reads and parses the INI at `file` (resolved against the working directory). */
-export function loadIni(file: string): AgentConfig {
+export function readIni(file: string, env: Environment = process.env): IniRead {
   const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(abs, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "file not found" : code === "EACCES" ? "permission denied" : (err as Error).message;
-    throw new ConfigError([{ file: abs, message: `cannot read configuration: ${why}` }]);
-  }
-  return parseIni(text, abs);
+  const r = readOptionFile(abs, INI_FILE_LIMIT);
+  if ("problem" in r) throw new ConfigError([{ file: abs, message: `cannot read configuration: ${r.problem}` }]);
+  return readIniBytes(r.data, abs, env);
+}
+
+export function loadIni(file: string): AgentConfig {
+  return readIni(file).config;
 }
 
 /** The option table as Markdown, for the README and `--help`. */

@@ -32,7 +32,9 @@ export const SECTIONS = {
   agent: "How the agent itself behaves, and how files are read. Optional. Keys marked per entry can be overridden in a collect entry.",
 } as const;
 
-export const OPTIONS: readonly OptionSpec[] = [
+// The rows keep their literal types (`as const`) so that OptionValues below is derived from them;
+// OPTIONS is the same table, seen as plain OptionSpecs.
+const TABLE = [
   { section: "kafka", key: "address", type: { kind: "list" }, description: "Kafka bootstrap brokers, `host:port`, comma-separated." },
   { section: "kafka", key: "chan_max_size", type: { kind: "int", min: 1, max: 10_000_000 }, default: "100000", description: "The most lines read from files and not yet acknowledged by Kafka; tailers pause reading at this bound." },
   { section: "kafka", key: "client_id", type: { kind: "string" }, default: "logagent", description: "Kafka client id, as brokers log and quota it." },
@@ -89,10 +91,33 @@ export const OPTIONS: readonly OptionSpec[] = [
   { section: "agent", key: "checkpoint_interval_ms", type: { kind: "int", min: 100, max: 600_000 }, default: "1000", description: "How often acknowledged positions are saved to state_dir. After a crash, at most the lines acknowledged in this window are sent again." },
   { section: "agent", key: "forget_after_s", type: { kind: "int", min: 60, max: 10 * 365 * 86400 }, default: String(7 * 86400), description: "A file not seen for this long is dropped from the saved positions." },
   { section: "agent", key: "shutdown_timeout_ms", type: { kind: "int", min: 0, max: 3_600_000 }, default: "10000", description: "On SIGINT/SIGTERM, how long to wait for lines in flight to be acknowledged." },
-];
+] as const satisfies readonly OptionSpec[];
+
+export const OPTIONS: readonly OptionSpec[] = TABLE;
+
+
+/** What parseOptionValue makes of a value of this type. */
+type ValueOf<T extends OptionType> = T extends { kind: "int" }
+  ? number
+  : T extends { kind: "enum"; values: readonly (infer V)[] }
+    ? V
+    : T extends { kind: "list" | "regexes" | "globs" }
+      ? string[]
+      : string;
+
+/** Each option's parsed value, typed from its row: `OptionValues["kafka.acks"]` is `"0" | "1" | "all"`. */
+export type OptionValues = { [O in (typeof TABLE)[number] as `${O["section"]}.${O["key"]}`]: ValueOf<O["type"]> };
+
+/** `"kafka.acks"`, one for each row of the table. */
+export type OptionId = keyof OptionValues;
 
 export function findOption(section: string, key: string): OptionSpec | undefined {
   return OPTIONS.find((o) => o.section === section && o.key === key);
+}
+
+/** Options whose INI value may be written as repeated `key[] = ...` lines. */
+export function isListOption(spec: OptionSpec): boolean {
+  return spec.type.kind === "list" || spec.type.kind === "regexes" || spec.type.kind === "globs";
 }
 
 export function describeType(type: OptionType): string {
@@ -119,11 +144,11 @@ export const ENTRY_OPTIONS: readonly OptionSpec[] = OPTIONS.filter((o) => o.entr
 /** Parses one option's raw value (INI text, or a JSON value from etcd), echoing the bad value in the problem. */
 export function parseOptionValue(spec: OptionSpec, raw: unknown): { value?: unknown; problem?: string } {
   if (spec.type.kind === "regex" || spec.type.kind === "regexes" || spec.type.kind === "globs") return parsePatterns(spec.type.kind, raw);
+  // Text options keep their value exactly (the INI has already dropped unquoted blanks; quotes keep them on purpose).
+  if (spec.type.kind === "string") return { value: Array.isArray(raw) ? raw.join(",") : String(raw) };
   const text = Array.isArray(raw) ? raw.join(",") : String(raw).trim();
   const shown = JSON.stringify(text);
   switch (spec.type.kind) {
-    case "string":
-      return { value: text };
     case "list": {
       const items = text.split(",").map((s) => s.trim()).filter(Boolean);
       return items.length ? { value: items } : { problem: `= ${shown}: must list at least one address` };

@@ -5,8 +5,15 @@
 // [agent] option marked `entry` in src/config/options.ts, validated by that
 // same table. In JSON the multiline options may also be nested:
 // `"multiline": {"start": "^\\d{4}-"}` is `multiline.start`.
+//
+// A bad value refuses the whole list (the last good list keeps running), and
+// so does a value of the wrong JSON type (`true`, `null`) or one holding a
+// control or invisible character. Names are looked up as own properties only,
+// so `__proto__` or `toString` are unknown fields like any other. A key given
+// twice in one JSON object is left to JSON.parse: the last one wins.
 import path from "node:path";
-import { ENTRY_OPTIONS, parseOptionValue } from "../config/options";
+import { describeCodePoint, findRefusedCharacter } from "../config/ini-text";
+import { ENTRY_OPTIONS, type OptionSpec, parseOptionValue } from "../config/options";
 
 export type StartFrom = "end" | "beginning";
 
@@ -47,20 +54,34 @@ const OWN_FIELDS: Record<"path" | "topic" | "from" | "fields", { required: boole
   fields: {
     required: false,
     check: (v) =>
-      typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string" || typeof x === "number" || typeof x === "boolean")
-        ? undefined
-        : 'must be an object of names to strings, like {"env": "prod"}',
+      typeof v !== "object" || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === "string" || typeof x === "number" || typeof x === "boolean")
+        ? 'must be an object of names to strings, like {"env": "prod"}'
+        : Object.hasOwn(v, "__proto__")
+          ? 'may not have a field named "__proto__"'
+          : undefined,
     description: "Static fields (JSON only, not in [collect.NAME]), added to [fields].",
   },
 };
 
 /** Every field a collect entry accepts, for messages and docs. */
 export const ENTRY_FIELD_NAMES: string[] = [...Object.keys(OWN_FIELDS), ...ENTRY_OPTIONS.map((o) => o.key)];
+const KNOWN_FIELDS = new Set(ENTRY_FIELD_NAMES);
+
+/** One thing wrong with entry `index`; `text` follows the entry's label: `field "topic" must be a non-empty string, got ""`. */
+export interface EntryProblem {
+  /** Absent when the whole value is at fault (not JSON, not an array). */
+  index?: number;
+  /** The field at fault, when there is one. */
+  field?: string;
+  text: string;
+}
 
 export interface EntryResult {
   entries: CollectEntry[];
   /** Each names the entry and field at fault; an empty list means the entries are valid. */
   problems: string[];
+  /** The same problems, by entry and field (the INI turns them into lines). */
+  located: EntryProblem[];
 }
 
 function show(value: unknown): string {
@@ -68,44 +89,81 @@ function show(value: unknown): string {
   return s === undefined ? String(value) : s.length > 80 ? s.slice(0, 77) + "..." : s;
 }
 
+const own = (o: Record<string, unknown>, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undefined);
+
+/**
+ * JSON values must already be of the option's kind: text (a number for integers and choices, as
+ * `"acks": 1`), or a list of texts for list options. `true`, `null` or an object is refused rather
+ * than turned into the text "true" or into "not set".
+ */
+function shapeProblem(spec: OptionSpec, value: unknown): string | undefined {
+  const kind = spec.type.kind;
+  const listKind = kind === "list" || kind === "regexes" || kind === "globs";
+  const scalar = (x: unknown) => typeof x === "string" || (typeof x === "number" && (kind === "int" || kind === "enum"));
+  if (Array.isArray(value) ? listKind && value.every((x) => typeof x === "string") : scalar(value)) return undefined;
+  return `= ${show(value)}: must be ${listKind ? "a string or a list of strings" : kind === "int" ? "an integer" : "a string"}`;
+}
+
+/** A control or invisible character anywhere in a value (strings, lists, objects), as the INI refuses them. */
+function characterProblem(value: unknown): string | undefined {
+  if (typeof value === "string") {
+    const bad = findRefusedCharacter(value);
+    return bad ? `holds ${describeCodePoint(bad.codePoint)} at character ${bad.column}; control and invisible characters are not allowed` : undefined;
+  }
+  if (typeof value === "object" && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      const p = characterProblem(k) ?? characterProblem(v);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
 /** Validates raw entries; `labels[i]` names entry i in messages (an index in etcd, a section in the INI). */
 export function validateEntries(raw: unknown[], labels: string[]): EntryResult {
-  const problems: string[] = [];
+  const located: EntryProblem[] = [];
   const entries: CollectEntry[] = [];
   const seen = new Map<string, string>();
-  raw.forEach((item, i) => {
-    const label = labels[i] ?? `entry ${i}`;
+  raw.forEach((item, index) => {
+    const label = labels[index] ?? `entry ${index}`;
+    const problem = (text: string, field?: string) => located.push({ index, text, ...(field ? { field } : {}) });
     if (typeof item !== "object" || item === null || Array.isArray(item)) {
-      problems.push(`${label}: must be an object like {"path": ..., "topic": ...}, got ${show(item)}`);
+      problem(`must be an object like {"path": ..., "topic": ...}, got ${show(item)}`);
       return;
     }
-    const before = problems.length;
-    const fields = flattenMultiline(item as Record<string, unknown>, (p) => problems.push(`${label}: ${p}`));
+    const before = located.length;
+    const fields = flattenMultiline(item as Record<string, unknown>, problem);
     for (const name of Object.keys(fields)) {
-      if (!ENTRY_FIELD_NAMES.includes(name)) problems.push(`${label}: unknown field "${name}" (known: ${ENTRY_FIELD_NAMES.join(", ")})`);
+      if (!KNOWN_FIELDS.has(name)) problem(`unknown field "${name}" (known: ${ENTRY_FIELD_NAMES.join(", ")})`, name);
+      else {
+        const bad = characterProblem(fields[name]);
+        if (bad) problem(`field "${name}" ${bad}`, name);
+      }
     }
     for (const [name, spec] of Object.entries(OWN_FIELDS)) {
-      const value = fields[name];
+      const value = own(fields, name);
       if (value === undefined) {
-        if (spec.required) problems.push(`${label}: missing field "${name}"`);
+        if (spec.required) problem(`missing field "${name}"`, name);
         continue;
       }
-      const problem = spec.check(value);
-      if (problem) problems.push(`${label}: field "${name}" ${problem}, got ${show(value)}`);
+      const bad = spec.check(value);
+      if (bad) problem(`field "${name}" ${bad}, got ${show(value)}`, name);
     }
     const options: Record<string, unknown> = {};
     for (const spec of ENTRY_OPTIONS) {
-      if (fields[spec.key] === undefined) continue;
+      const raw = own(fields, spec.key);
+      if (raw === undefined) continue;
       // etcd's JSON may say 1 or "1"; the INI always says text. Both go through the option's own parser.
-      const { value, problem } = parseOptionValue(spec, fields[spec.key]);
-      if (problem) problems.push(`${label}: field "${spec.key}" ${problem}`);
+      const shape = shapeProblem(spec, raw);
+      const { value, problem: bad } = shape ? { value: undefined, problem: shape } : parseOptionValue(spec, raw);
+      if (bad) problem(`field "${spec.key}" ${bad}`, spec.key);
       else options[spec.key] = value;
     }
-    if (problems.length > before) return;
+    if (located.length > before) return;
     const entry = fields as { path: string; topic: string; from?: StartFrom; fields?: Record<string, unknown> };
     const other = seen.get(entry.path);
     if (other !== undefined) {
-      problems.push(`${label}: path ${show(entry.path)} is already collected by ${other}; one file goes to one topic`);
+      problem(`path ${show(entry.path)} is already collected by ${other}; one file goes to one topic`, "path");
       return;
     }
     seen.set(entry.path, label);
@@ -117,25 +175,28 @@ export function validateEntries(raw: unknown[], labels: string[]): EntryResult {
       ...(Object.keys(options).length ? { options } : {}),
     });
   });
-  return { entries, problems };
+  return { entries, problems: located.map((p) => `${labels[p.index!] ?? `entry ${p.index}`}: ${p.text}`), located };
 }
 
 const MULTILINE_KEYS = ENTRY_OPTIONS.filter((o) => o.key.startsWith("multiline.")).map((o) => o.key.slice("multiline.".length));
 
 /** `"multiline": {"start": ...}` in JSON is the same as `"multiline.start": ...`. */
-function flattenMultiline(fields: Record<string, unknown>, problem: (p: string) => void): Record<string, unknown> {
-  if (!("multiline" in fields)) return fields;
+function flattenMultiline(fields: Record<string, unknown>, problem: (text: string, field?: string) => void): Record<string, unknown> {
+  if (!Object.hasOwn(fields, "multiline")) return fields;
   const { multiline, ...rest } = fields;
   if (typeof multiline !== "object" || multiline === null || Array.isArray(multiline)) {
-    problem(`field "multiline" must be an object like {"start": "^\\d{4}-"}, got ${show(multiline)}`);
+    problem(`field "multiline" must be an object like {"start": "^\\d{4}-"}, got ${show(multiline)}`, "multiline");
     return rest;
   }
   for (const [key, value] of Object.entries(multiline)) {
-    if (MULTILINE_KEYS.includes(key)) rest[`multiline.${key}`] = value;
-    else problem(`unknown field "multiline.${key}" (known: ${MULTILINE_KEYS.join(", ")})`);
+    if (!MULTILINE_KEYS.includes(key)) problem(`unknown field "multiline.${key}" (known: ${MULTILINE_KEYS.join(", ")})`, `multiline.${key}`);
+    else if (Object.hasOwn(rest, `multiline.${key}`)) problem(`field "multiline.${key}" is given twice, nested and as "multiline.${key}"`, `multiline.${key}`);
+    else rest[`multiline.${key}`] = value;
   }
   return rest;
 }
+
+const whole = (text: string): EntryResult => ({ entries: [], problems: [text], located: [{ text }] });
 
 /** Parses the etcd value: a JSON array of entries, as the tutorial project wrote it. */
 export function parseCollectList(text: string): EntryResult {
@@ -143,10 +204,10 @@ export function parseCollectList(text: string): EntryResult {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    return { entries: [], problems: [`value is not valid JSON: ${(err as Error).message}`] };
+    return whole(`value is not valid JSON: ${(err as Error).message}`);
   }
   if (!Array.isArray(raw)) {
-    return { entries: [], problems: [`value must be a JSON array of entries, got ${show(raw)}`] };
+    return whole(`value must be a JSON array of entries, got ${show(raw)}`);
   }
   return validateEntries(
     raw,

@@ -44,7 +44,7 @@ test("an unknown section and a bad collect entry are reported together with the 
   const r = runWith("[kafka]\naddress = 127.0.0.1:1\n[kafak]\nx = 1\n[collect.web]\npath = relative.log\ntopic = web\n");
   expect(r.code).toBe(2);
   expect(r.stderr).toContain(`${conf}:3: [kafak]: unknown section`);
-  expect(r.stderr).toContain(`${conf}:6: [collect.web]: field "path" must be an absolute path, got "relative.log"`);
+  expect(r.stderr).toContain(`${conf}:6: [collect.web] path: must be an absolute path, got "relative.log"`);
 });
 
 test("check on a valid INI with a static list: exit 0 and prints what it would collect", () => {

@@ -19,9 +19,9 @@ afterAll(async () => {
 });
 
 /** Starts the release binary in its own folder with these INI lines after the defaults, and waits until it follows `waitFor` files. */
-async function agent(extra: (dir: string) => string, waitFor: number, env: string = services.kafka): Promise<AgentProcess & { box: string }> {
+async function agent(extra: (dir: string) => string, waitFor: number, env: string = services.kafka, kafkaExtra = ""): Promise<AgentProcess & { box: string }> {
   const box = sandbox();
-  const a = new AgentProcess(box.dir, box.bin, iniFor({ kafka: env, extra: extra(box.dir) }));
+  const a = new AgentProcess(box.dir, box.bin, iniFor({ kafka: env, extra: extra(box.dir), kafkaExtra }));
   running.push(a);
   const deadline = Date.now() + 20_000;
   // Each tailer has polled once (it follows its file or waits for it): lines written from now on are read.
@@ -108,7 +108,7 @@ describe("a line longer than max_message_bytes", () => {
       const topic = unique(`big-${mode}`);
       await createTopics([topic]);
       const reader = await TopicReader.start([topic]);
-      const a = await agent((d) => `\n[kafka]\nmax_message_bytes = 2048\noversize = ${mode}\n` + section("b", `${d}/b.log`, topic), 1);
+      const a = await agent((d) => section("b", `${d}/b.log`, topic), 1, services.kafka, `max_message_bytes = 2048\noversize = ${mode}`);
       const big = "B".repeat(5000);
       writeFileSync(`${a.box}/b.log`, `before\n${big}\nafter\n`, { flag: "a" });
       const expected = mode === "split" ? ["before", big.slice(0, 2048), big.slice(2048, 4096), big.slice(4096), "after"] : ["before", big.slice(0, 2048), "after"];
@@ -124,7 +124,7 @@ test("the idempotent producer delivers every line", async () => {
   const topic = unique("idem");
   await createTopics([topic]);
   const reader = await TopicReader.start([topic]);
-  const a = await agent((d) => `\n[kafka]\nidempotent = true\n` + section("i", `${d}/i.log`, topic), 1);
+  const a = await agent((d) => section("i", `${d}/i.log`, topic), 1, services.kafka, "idempotent = true");
   appendNumbered(`${a.box}/i.log`, "i", 0, 2000);
   expect(await reader.waitFor(topic, 2000)).toEqual(numbered("i", 0, 2000));
   await reader.stop();
@@ -136,8 +136,10 @@ test("a topic that does not exist and cannot be created waits, logged once, with
   await createTopics([fine]);
   const reader = await TopicReader.start([fine]);
   const a = await agent(
-    (d) => `from = beginning\n\n[kafka]\nauto_create_topics = false\n` + section("m", `${d}/m.log`, missing) + section("f", `${d}/f.log`, fine),
+    (d) => "from = beginning\n" + section("m", `${d}/m.log`, missing) + section("f", `${d}/f.log`, fine),
     2,
+    services.kafka,
+    "auto_create_topics = false",
   );
   appendNumbered(`${a.box}/m.log`, "m", 0, 100);
   await Bun.sleep(300);
@@ -175,7 +177,7 @@ describe("security", () => {
       const topic = unique("sec");
       await createTopics([topic]);
       const reader = await TopicReader.start([topic]);
-      const a = await agent((d) => `\n[kafka]\n${settings()}\n` + section("s", `${d}/s.log`, topic), 1, brokers());
+      const a = await agent((d) => section("s", `${d}/s.log`, topic), 1, brokers(), settings());
       appendNumbered(`${a.box}/s.log`, "s", 0, 200);
       expect(await reader.waitFor(topic, 200)).toEqual(numbered("s", 0, 200));
       await reader.stop();
@@ -185,9 +187,10 @@ describe("security", () => {
   test("a wrong password gives one clear error, and no password is ever printed", async () => {
     const topic = unique("badpw");
     const a = await agent(
-      (d) => `\n[kafka]\nsasl_mechanism = scram-sha-256\nsasl_username = ${env("KAFKA_SCRAM256_USER")}\nsasl_password = wrong-Secret-123\n` + section("s", `${d}/s.log`, topic),
+      (d) => section("s", `${d}/s.log`, topic),
       1,
       env("KAFKA_SASL_BROKERS"),
+      `sasl_mechanism = scram-sha-256\nsasl_username = ${env("KAFKA_SCRAM256_USER")}\nsasl_password = wrong-Secret-123`,
     );
     appendNumbered(`${a.box}/s.log`, "s", 0, 10);
     const line = await a.waitForLog(/ERROR .*Kafka rejected the agent's credentials.*/, 30_000);

@@ -38,9 +38,11 @@ export class AgentProcess {
     ini: string,
     /** A command the agent is run through, e.g. `setpriv` to run it as another account. */
     wrap: string[] = [],
+    /** Added to bareEnv(), e.g. a variable the INI names as `${NAME}`. */
+    env: Record<string, string> = {},
   ) {
     writeFileSync(path.join(dir, "conf.ini"), ini);
-    this.proc = Bun.spawn([...wrap, bin, "-c", "conf.ini"], { cwd: dir, env: bareEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    this.proc = Bun.spawn([...wrap, bin, "-c", "conf.ini"], { cwd: dir, env: { ...bareEnv(), ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     void this.drain(this.proc.stderr);
     void this.drain(this.proc.stdout);
     this.exited = this.proc.exited;
@@ -105,8 +107,9 @@ export class AgentProcess {
   }
 }
 
-export function iniFor(opts: { kafka: string; etcd?: string; key?: string; extra?: string }): string {
-  const lines = ["[kafka]", `address = ${opts.kafka}`, "chan_max_size = 100000", ""];
+/** `kafkaExtra` goes into the [kafka] section (a section may appear once), `extra` after [agent]'s lines. */
+export function iniFor(opts: { kafka: string; etcd?: string; key?: string; extra?: string; kafkaExtra?: string }): string {
+  const lines = ["[kafka]", `address = ${opts.kafka}`, "chan_max_size = 100000", ...(opts.kafkaExtra ? [opts.kafkaExtra] : []), ""];
   if (opts.etcd) lines.push("[etcd]", `address = ${opts.etcd}`, "timeout = 5", `collect_log_key = ${opts.key}`, "");
   lines.push("[agent]", "log_level = debug", "poll_interval_ms = 100", "rotate_wait_ms = 1000");
   if (opts.extra) lines.push(opts.extra);

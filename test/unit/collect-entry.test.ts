@@ -11,7 +11,7 @@ test("the tutorial's etcd value parses verbatim", () => {
 });
 
 test("an empty list is valid and collects nothing", () => {
-  expect(parseCollectList("[]")).toEqual({ entries: [], problems: [] });
+  expect(parseCollectList("[]")).toEqual({ entries: [], problems: [], located: [] });
 });
 
 test("invalid JSON and a non-array are rejected with the reason", () => {
@@ -66,7 +66,7 @@ test("tail options are validated like the INI: each bad one names the entry, the
     'entry 0 ("/a.log"): field "exclude" = "{a,b": is not a valid glob (unclosed "{" at character 1)',
     'entry 0 ("/a.log"): field "encoding" = "ebcdic": must be one of utf-8, utf-16le, utf-16be, gbk, gb18030, latin1',
     'entry 0 ("/a.log"): field "max_line_bytes" = "12": must be an integer from 1024 to 104857600',
-    'entry 0 ("/a.log"): field "include_lines" = 5: must be a string',
+    'entry 0 ("/a.log"): field "include_lines" = ["ok",5]: must be a string or a list of strings',
     'entry 0 ("/a.log"): field "multiline.start" = "([": is not a valid regular expression (missing terminating ] for character class)',
     'entry 1 ("/b.log"): field "multiline" must be an object like {"start": "^\\d{4}-"}, got "^x"',
   ]);

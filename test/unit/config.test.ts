@@ -57,7 +57,7 @@ test("every problem is reported at once, in line order, naming file, line, secti
 });
 
 test("a key outside any section is an error", () => {
-  expect(problems("debug = 1\n[kafka]\naddress=k:1\n[collect.a]\npath=/a\ntopic=t\n")[0]).toContain(":1: key outside any section");
+  expect(problems("debug = 1\n[kafka]\naddress=k:1\n[collect.a]\npath=/a\ntopic=t\n")[0]).toContain(':1: key "debug" is outside any section');
 });
 
 test("without [etcd], the collect list comes from [collect.NAME] sections", () => {
@@ -72,7 +72,7 @@ test("without [etcd], the collect list comes from [collect.NAME] sections", () =
 test("a collect section with an unknown or missing field names the section and line", () => {
   const p = problems("[kafka]\naddress=k:1\n[collect.web]\npath = /a.log\ntopik = web\n");
   expect(p.find((x) => x.startsWith("/etc/logagent/conf.ini:5: [collect.web] topik: unknown key (known: path, topic, from, fields, acks,"))).toContain("encoding, max_line_bytes");
-  expect(p).toContain('/etc/logagent/conf.ini:3: [collect.web]: missing field "topic"');
+  expect(p).toContain("/etc/logagent/conf.ini:3: [collect.web] topic: missing required key");
 });
 
 test("with neither etcd nor collect sections there is nothing to do, which is an error", () => {
@@ -130,5 +130,5 @@ test("tail options in the INI: defaults in [agent], per entry in [collect.NAME];
 
 test("a bad tail option in a [collect.NAME] section names the file, line, key and value", () => {
   const p = problems("[kafka]\naddress=k:1\n[collect.web]\npath = /a.log\ntopic = web\nmultiline.start = ([\n");
-  expect(p).toEqual(['/etc/logagent/conf.ini:6: [collect.web]: field "multiline.start" = "([": is not a valid regular expression (missing terminating ] for character class)']);
+  expect(p).toEqual(['/etc/logagent/conf.ini:6: [collect.web] multiline.start = "([": is not a valid regular expression (missing terminating ] for character class)']);
 });

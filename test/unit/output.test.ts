@@ -71,7 +71,7 @@ test("[fields], SASL and the password rules of the INI", () => {
   expect(c.kafka.security.sasl).toEqual({ mechanism: "scram-sha-512", username: "u", password: "p" });
   expect(() => parseIni("[kafka]\naddress=k:1\nsasl_mechanism=plain\n[collect.a]\npath=/a\ntopic=t\n", "/c.ini")).toThrow("[kafka] sasl_username: missing");
   expect(() => parseIni("[kafka]\naddress=k:1\ntls=true\ntls_ca_file=/nonexistent/ca.pem\n[collect.a]\npath=/a\ntopic=t\n", "/c.ini")).toThrow(
-    '/c.ini:4: [kafka] tls_ca_file = "/nonexistent/ca.pem": cannot read it (ENOENT)',
+    '/c.ini:4: [kafka] tls_ca_file = "/nonexistent/ca.pem": file not found',
   );
 });
 
