@@ -32,13 +32,27 @@ export interface CollectEntry {
 
 type FieldCheck = (value: unknown) => string | undefined; // a problem, or undefined when valid
 
+/**
+ * A collect path must mean the same file however the agent was started. On Windows `\logs\a.log`
+ * counts as absolute but names a file on the current drive, and a service starts on C: (in
+ * System32) while a console may be elsewhere: so there a path needs its drive or a UNC root.
+ */
+export function absolutePathProblem(p: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === "win32") {
+    return /^[A-Za-z]:[\\/]/.test(p) || /^[\\/]{2}[^\\/]/.test(p)
+      ? undefined
+      : "must be an absolute path with its drive letter (C:\\logs\\app.log) or a UNC path (\\\\server\\share\\app.log)";
+  }
+  return path.isAbsolute(p) ? undefined : "must be an absolute path";
+}
+
 const nonEmptyString: FieldCheck = (v) =>
   typeof v === "string" && v.trim() !== "" ? undefined : "must be a non-empty string";
 
 const OWN_FIELDS: Record<"path" | "topic" | "from" | "fields", { required: boolean; check: FieldCheck; description: string }> = {
   path: {
     required: true,
-    check: (v) => nonEmptyString(v) ?? (path.isAbsolute(v as string) ? undefined : "must be an absolute path"),
+    check: (v) => nonEmptyString(v) ?? absolutePathProblem(v as string),
     description: "Absolute path of the file to tail, or a glob (`*`, `?`, `**`, `{a,b}`, `[ab]`) of files.",
   },
   topic: {

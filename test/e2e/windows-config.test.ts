@@ -6,6 +6,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { winPath } from "../support/wine";
 import { sandbox } from "../support/agent-process";
 import { ROOT, unique } from "../support/env";
 import { appendNumbered, numbered } from "../support/files";
@@ -15,7 +16,6 @@ const WINE_RUN = path.join(ROOT, "scripts/wine/run.sh");
 const box = sandbox("windows-x64");
 const conf = path.join(box.dir, "conf.ini");
 /** What the exe sees for a Unix path: Wine maps / to drive Z:. */
-const win = (p: string) => "Z:" + p.replaceAll("/", "\\");
 
 const notepad = (text: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text.replaceAll("\n", "\r\n"))]);
 const powershell = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replaceAll("\n", "\r\n"), "utf16le")]);
@@ -89,12 +89,12 @@ test("logagent.exe creates the quoted state_dir with spaces and keeps positions 
     "sasl_username = ${KAFKA_USER}",
     "sasl_password = ${KAFKA_PASSWORD}",
     "[agent]",
-    `state_dir = "${win(stateDir)}"`,
+    `state_dir = "${winPath(stateDir)}"`,
     "from = beginning",
     "checkpoint_interval_ms = 500",
     "log_level = debug",
     "[collect.app]",
-    `path = ${win(log)}`,
+    `path = ${winPath(log)}`,
     `topic = ${topic}`,
     "",
   ].join("\n");

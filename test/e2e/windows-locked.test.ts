@@ -16,7 +16,7 @@ import { iniFor, sandbox } from "../support/agent-process";
 import { services, unique } from "../support/env";
 import { TopicReader, createTopics } from "../support/kafka";
 import { compare } from "../support/scenario";
-import { WINE_RUN, buildWinWriter } from "../support/wine";
+import { WINE_RUN, buildWinWriter, winPath } from "../support/wine";
 
 const box = sandbox("windows-x64");
 const writerExe = path.join(box.dir, "win-writer.exe");
@@ -48,7 +48,7 @@ beforeAll(async () => {
   mkdirSync(dir);
   await createTopics([topic]);
   reader = await TopicReader.start([topic]);
-  const ini = iniFor({ kafka: services.kafka }) + `from = beginning\n\n[collect.app]\npath = ${file}\ntopic = ${topic}\n`;
+  const ini = iniFor({ kafka: services.kafka }) + `from = beginning\n\n[collect.app]\npath = ${winPath(file)}\ntopic = ${topic}\n`;
   writeFileSync(path.join(box.dir, "conf.ini"), ini);
   agent = Bun.spawn([WINE_RUN, box.bin, "-c", path.join(box.dir, "conf.ini")], { cwd: box.dir, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   void (async () => {

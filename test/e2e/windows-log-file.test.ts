@@ -10,6 +10,7 @@ import { ROOT, services, unique } from "../support/env";
 import { numbered } from "../support/files";
 import { TopicReader, createTopics } from "../support/kafka";
 import { expectCheckColourRule, expectRotatedLog } from "../support/log-folder";
+import { winPath } from "../support/wine";
 
 const WINE_RUN = path.join(ROOT, "scripts/wine/run.sh");
 const box = sandbox("windows-x64");
@@ -35,7 +36,7 @@ test("logagent.exe under Wine: log_file rotates at log_max_bytes = 10240, only l
     conf,
     iniFor({
       kafka: services.kafka,
-      extra: `log_file = ${file}\nlog_max_bytes = 10240\nlog_keep = 2\nfrom = beginning\nrescan_interval_ms = 200\n\n[collect.files]\npath = ${input}/*.log\ntopic = ${topic}`,
+      extra: `log_file = ${file}\nlog_max_bytes = 10240\nlog_keep = 2\nfrom = beginning\nrescan_interval_ms = 200\n\n[collect.files]\npath = ${winPath(input)}\\*.log\ntopic = ${topic}`,
     }),
   );
   const stdout = path.join(box.dir, "stdout.txt");
@@ -63,7 +64,7 @@ test("logagent.exe under Wine with stderr closed (an invalid handle, EBADF) and 
   await createTopics([closedTopic]);
   const closedReader = await TopicReader.start([closedTopic]);
   for (let i = 0; i < 20; i++) writeFileSync(path.join(input, `c${i}.log`), `c-${i}\n`);
-  writeFileSync(conf, iniFor({ kafka: services.kafka, extra: `from = beginning\n\n[collect.files]\npath = ${input}/*.log\ntopic = ${closedTopic}` }));
+  writeFileSync(conf, iniFor({ kafka: services.kafka, extra: `from = beginning\n\n[collect.files]\npath = ${winPath(input)}\\*.log\ntopic = ${closedTopic}` }));
   const stdout = path.join(dir, "stdout.txt");
   const proc = Bun.spawn(["sh", "-c", `exec 2>&-; exec "${WINE_RUN}" "${box.bin}" -c "${conf}"`], { cwd: dir, stdin: "ignore", stdout: Bun.file(stdout), stderr: "ignore" });
   try {
@@ -80,7 +81,7 @@ test("logagent.exe check -c conf.ini > file under Wine: no colour codes unless F
   const dir = path.join(box.dir, "check");
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, "conf.ini");
-  writeFileSync(conf, iniFor({ kafka: services.kafka, extra: `\n[collect.app]\npath = ${dir}/app.log\ntopic = check_topic` }));
+  writeFileSync(conf, iniFor({ kafka: services.kafka, extra: `\n[collect.app]\npath = ${winPath(dir)}\\app.log\ntopic = check_topic` }));
   const check = (env: Record<string, string>) => {
     const out = path.join(dir, "out.txt");
     const r = Bun.spawnSync(["sh", "-c", `"${WINE_RUN}" "${box.bin}" check -c "${conf}" > "${out}" 2>&1`], {

@@ -10,6 +10,7 @@ import { sandbox } from "../support/agent-process";
 import { services, unique } from "../support/env";
 import { appendNumbered, numbered } from "../support/files";
 import { TopicReader, createTopics } from "../support/kafka";
+import { winPath } from "../support/wine";
 import { WineServices } from "../support/wine-services";
 
 const box = sandbox("windows-x64");
@@ -28,11 +29,6 @@ interface Setup {
   log: string;
   logFile: string;
   stateDir: string;
-}
-
-/** How a Windows admin writes a path: with its drive (Wine maps / to Z:). A service starts in C:\Windows. */
-function winPath(p: string): string {
-  return `Z:${p.replaceAll("/", "\\")}`;
 }
 
 /** An INI collecting one file into a new topic, logging to a file in the sandbox. */

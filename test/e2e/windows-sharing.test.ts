@@ -17,7 +17,7 @@ import { iniFor, sandbox } from "../support/agent-process";
 import { services, unique } from "../support/env";
 import { TopicReader, createTopics } from "../support/kafka";
 import { compare } from "../support/scenario";
-import { WINE_RUN, buildWinWriter } from "../support/wine";
+import { WINE_RUN, buildWinWriter, winPath } from "../support/wine";
 
 const box = sandbox("windows-x64");
 const writerExe = path.join(box.dir, "win-writer.exe");
@@ -55,7 +55,7 @@ beforeAll(async () => {
   await createTopics(Object.values(runs).map((r) => r.topic));
   reader = await TopicReader.start(Object.values(runs).map((r) => r.topic));
   // Default rotate_wait_ms (5 s): a rotated file stays open while the writer rotates it again.
-  const sections = Object.entries(runs).map(([name, r]) => `[collect.${name}]\npath = ${path.join(r.dir, "app.log")}\ntopic = ${r.topic}\n`);
+  const sections = Object.entries(runs).map(([name, r]) => `[collect.${name}]\npath = ${winPath(path.join(r.dir, "app.log"))}\ntopic = ${r.topic}\n`);
   const ini = iniFor({ kafka: services.kafka }).replace("rotate_wait_ms = 1000\n", "") + "from = beginning\n\n" + sections.join("\n");
   writeFileSync(path.join(box.dir, "conf.ini"), ini);
   agent = Bun.spawn([WINE_RUN, box.bin, "-c", path.join(box.dir, "conf.ini")], { cwd: box.dir, stdin: "ignore", stdout: "ignore", stderr: "pipe" });

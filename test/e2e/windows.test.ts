@@ -10,6 +10,7 @@ import { ROOT, services, unique } from "../support/env";
 import { etcdClient, putList } from "../support/etcd";
 import { appendNumbered, numbered } from "../support/files";
 import { TopicReader, createTopics } from "../support/kafka";
+import { winPath } from "../support/wine";
 
 const WINE_RUN = path.join(ROOT, "scripts/wine/run.sh");
 const box = sandbox("windows-x64");
@@ -54,7 +55,7 @@ test("logagent.exe under Wine ships appended lines from the etcd list to Kafka",
   writeFileSync(log, "");
   await createTopics([topic]);
   const reader = await TopicReader.start([topic]);
-  await putList(etcd, key, [{ path: log, topic }]);
+  await putList(etcd, key, [{ path: winPath(log), topic }]);
   writeFileSync(conf, iniFor({ kafka: services.kafka, etcd: services.etcd, key }));
   const proc = Bun.spawn([WINE_RUN, box.bin, "-c", conf], { cwd: box.dir, stdout: "ignore", stderr: "pipe" });
   let output = "";

@@ -3,6 +3,11 @@
 import path from "node:path";
 import { ROOT } from "./env";
 
+/** A Unix path as the Windows program must be given it: Wine maps / to drive Z:, and collect paths need their drive. */
+export function winPath(p: string): string {
+  return `Z:${p.replaceAll("/", "\\")}`;
+}
+
 /** Runs a Windows .exe (absolute path) under the prefix in $WINEPREFIX (scripts/wine/run.sh). */
 export const WINE_RUN = path.join(ROOT, "scripts/wine/run.sh");
 

@@ -71,3 +71,11 @@ test("tail options are validated like the INI: each bad one names the entry, the
     'entry 1 ("/b.log"): field "multiline" must be an object like {"start": "^\\d{4}-"}, got "^x"',
   ]);
 });
+
+test("a collect path on Windows needs its drive or a UNC root: a service starts on C:, a console may not", async () => {
+  const { absolutePathProblem } = await import("../../src/discovery/collect-entry");
+  for (const ok of ["C:\\logs\\app.log", "d:/logs/*.log", "\\\\server\\share\\app.log", "//server/share/app.log"]) expect(absolutePathProblem(ok, "win32")).toBeUndefined();
+  for (const bad of ["\\logs\\app.log", "/var/log/app.log", "logs\\app.log", "C:logs\\app.log"]) expect(absolutePathProblem(bad, "win32")).toContain("drive letter");
+  expect(absolutePathProblem("/var/log/app.log", "linux")).toBeUndefined();
+  expect(absolutePathProblem("var/log/app.log", "linux")).toBe("must be an absolute path");
+});
