@@ -71,3 +71,19 @@ test("tail options are validated like the INI: each bad one names the entry, the
     'entry 1 ("/b.log"): field "multiline" must be an object like {"start": "^\\d{4}-"}, got "^x"',
   ]);
 });
+
+test("a pattern that needs a backtracking engine is refused, naming the entry, the field and the pattern", () => {
+  const r = parseCollectList(
+    JSON.stringify([
+      { path: "/a.log", topic: "t", include_lines: ["ERROR", "(?<!health)check"] },
+      { path: "/b.log", topic: "t", key: "pattern", key_pattern: "(\\w+)=\\1" },
+      { path: "/c.log", topic: "t", include_lines: ["(a+)+$"], multiline: { continuation: "^(\\s+)+at " } },
+    ]),
+  );
+  expect(r.problems).toEqual([
+    'entry 0 ("/a.log"): field "include_lines" = "(?<!health)check": is refused: the negative lookbehind "(?<!health)" at position 0 needs a backtracking engine, and patterns must run in linear time (see README, "Line patterns")',
+    'entry 1 ("/b.log"): field "key_pattern" = "(\\\\w+)=\\\\1": is refused: the backreference "\\\\1" at position 6 needs a backtracking engine, and patterns must run in linear time (see README, "Line patterns")',
+  ]);
+  // Catastrophic for a backtracking engine, but re2js runs them in linear time: accepted.
+  expect(r.entries.map((e) => e.path)).toEqual(["/c.log"]);
+});
