@@ -8,12 +8,14 @@
 // line of 100,000 spaces). So every pattern is translated to RE2 syntax and
 // compiled by re2js (RE2 in plain JavaScript: no native addon, so it works in
 // every compiled binary), which matches in time linear in the line. re2js costs
-// 2-12x more per line than the built-in engine (bench/patterns.ts), so a
+// 2-13x more per line than the built-in engine (bench/patterns.ts), so a
 // pattern whose backtracking is bounded by the rule in `backtrackingIsLinear`
-// runs on the built-in engine instead; the two engines give the same answers
-// because the translation keeps JavaScript's meaning (`\s`, `.`), and because
-// the few constructs whose meaning differs (captures inside a repetition) send
-// a pattern to re2js always.
+// runs on the built-in engine instead. The two engines give the same answers:
+// the translation keeps JavaScript's meaning (`\s`, `.`), and the constructs
+// whose captures differ (a group inside a repetition, a repeated body that can
+// match nothing) never pass that rule, so they always run on re2js. The one
+// difference left, a character beyond U+FFFF counted as one character by re2js
+// and two by JavaScript, is documented in the README.
 //
 // The syntax is JavaScript's (RegExp without flags), parsed by regjsparser,
 // which implements the standard's grammar including its web-compatibility
