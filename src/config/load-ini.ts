@@ -116,6 +116,13 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     const s = doc.sections.get(section);
     return (key === undefined ? undefined : s?.keys.get(key)?.line) ?? s?.line;
   };
+  /** For a `key[]` list, the line of the value a problem (`= "value": ...`) is about. */
+  const lineOfValue = (section: string, key: string | undefined, message: string) => {
+    const values = key === undefined ? [] : (doc.sections.get(section)?.keys.get(key)?.values ?? []);
+    const shown = /^= ("(?:[^"\\]|\\.)*")/.exec(message)?.[1];
+    const value = values.length > 1 && shown ? (JSON.parse(shown) as string) : undefined;
+    return values.find((v) => v.text === value)?.line ?? lineOf(section, key);
+  };
   const report = (section: IniSection, key: IniKey, message: string) =>
     problems.push({ file, line: key.line, section: section.name, key: key.name, message });
 
@@ -223,7 +230,8 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
   for (const p of collect.located) {
     if (p.field !== undefined && brokenFields[p.index!]!.has(p.field)) continue; // already reported on its own line
     const section = collectSections[p.index!]!;
-    problems.push({ file, line: lineOf(section, p.field), section, ...(p.field ? { key: p.field } : {}), message: withoutField(p.text, p.field) });
+    const message = withoutField(p.text, p.field);
+    problems.push({ file, line: lineOfValue(section, p.field, message), section, ...(p.field ? { key: p.field } : {}), message });
   }
   if (!doc.sections.has("etcd") && collectRaw.length === 0 && problems.length === 0) {
     problems.push({ file, message: "nothing to collect: add an [etcd] section or at least one [collect.NAME] section with path and topic" });
@@ -241,7 +249,9 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     return { ...p, message: `${message} (a value from the environment)` };
   };
   const fail = () => new ConfigError(problems.map(redact).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
-  if (problems.length > 0) throw fail();
+  // Entries are resolved against [kafka], [agent] and [fields] below; that needs those sections
+  // sound, not every entry: the valid entries are still resolved, so all problems come at once.
+  if (problems.some((p) => !p.section?.startsWith(COLLECT_PREFIX))) throw fail();
 
   const entryDefaults = (section: string) => Object.fromEntries(ENTRY_OPTIONS.filter((o) => o.section === section).map((o) => [o.key, values.get(`${section}.${o.key}`)]));
   const config: AgentConfig = {
@@ -294,7 +304,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     // A [kafka] or [agent] line that breaks several entries is reported once, naming them all.
     const fromDefaults = new Map<string, { problem: ConfigProblem; sections: string[] }>();
     config.collect.forEach((entry, i) => {
-      const section = collectSections[i]!;
+      const section = collectSections[collect.sources[i]!]!;
       for (const text of resolveEntries([entry], config, host).problems) {
         const message = text.slice(`${entryLabel(entry)}: `.length); // the INI names the section instead
         const field = /^fields? "([^"]+)"/.exec(message)?.[1];

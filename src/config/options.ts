@@ -2,6 +2,7 @@
 // table are all driven from this table, so an option cannot exist in one and
 // be missing from another.
 import { ENCODINGS } from "../lines/encoding";
+import { compileUserPattern } from "../lines/user-pattern";
 import { compileGlob } from "../tail/glob";
 import { LOG_LEVELS } from "../telemetry/logger";
 
@@ -10,7 +11,7 @@ export type OptionType =
   | { kind: "list" } // comma-separated, blanks ignored
   | { kind: "int"; min: number; max: number }
   | { kind: "enum"; values: readonly string[] }
-  | { kind: "regex" } // one regular expression (JavaScript syntax); empty means none
+  | { kind: "regex" } // one regular expression (JavaScript syntax, run in linear time: src/lines/user-pattern.ts); empty means none
   | { kind: "regexes" } // several: a JSON array, or in the INI one value or repeated `key[] = ...`
   | { kind: "globs" }; // file name patterns, given like `regexes`
 
@@ -41,7 +42,7 @@ const TABLE = [
   { section: "kafka", key: "acks", entry: true, type: { kind: "enum", values: ["0", "1", "all"] }, default: "all", description: "Acknowledgements the producer waits for: `0` none (at-most-once), `1` the leader, `all` every in-sync replica." },
   { section: "kafka", key: "partitioner", entry: true, type: { kind: "enum", values: ["key", "round_robin", "partition"] }, default: "key", description: "How a line's partition is chosen: `key` hashes the `key` with Kafka's default partitioner (murmur2), so one file's lines stay in one partition, in order; `round_robin` spreads lines over all partitions (no per-file order); `partition` sends to the fixed `partition` (in order)." },
   { section: "kafka", key: "key", entry: true, type: { kind: "enum", values: ["path", "host", "pattern"] }, default: "path", description: "With `partitioner = key`, the message key: the entry's path, the host name, or the first capture group (else the whole match) of `key_pattern` applied to the line (a line that does not match gets no key)." },
-  { section: "kafka", key: "key_pattern", entry: true, type: { kind: "string" }, default: "", description: "Regular expression (JavaScript syntax) for `key = pattern`." },
+  { section: "kafka", key: "key_pattern", entry: true, type: { kind: "regex" }, default: "", description: "Regular expression for `key = pattern` (JavaScript syntax, matched in linear time; see Line patterns)." },
   { section: "kafka", key: "partition", entry: true, type: { kind: "int", min: -1, max: 1_000_000 }, default: "-1", description: "The partition for `partitioner = partition`." },
   { section: "kafka", key: "compression", entry: true, type: { kind: "enum", values: ["none", "gzip", "snappy", "lz4", "zstd"] }, default: "none", description: "Compression of produce requests." },
   { section: "kafka", key: "format", entry: true, type: { kind: "enum", values: ["raw", "json"] }, default: "raw", description: "Message value: the raw line, or a JSON envelope `{message, host, path, offset, timestamp, fields}`." },
@@ -81,10 +82,10 @@ const TABLE = [
   { section: "agent", key: "encoding", entry: true, type: { kind: "enum", values: ENCODINGS }, default: "utf-8", description: "The files' character encoding. A byte-order mark at the start of a file overrides it. Lines are always sent as UTF-8; invalid bytes become U+FFFD." },
   { section: "agent", key: "max_line_bytes", entry: true, type: { kind: "int", min: 1024, max: 100 << 20 }, default: String(1 << 20), description: "The longest line read, in the file's bytes; a longer line is handled by long_lines, counted and logged." },
   { section: "agent", key: "long_lines", entry: true, type: { kind: "enum", values: ["split", "truncate"] }, default: "split", description: "A line longer than max_line_bytes: `split` into lines of at most max_line_bytes, or `truncate` it (the rest of the line is dropped)." },
-  { section: "agent", key: "include_lines", entry: true, type: { kind: "regexes" }, default: "", description: "Regular expressions: when set, only lines (or multiline events) matching one of them are sent." },
-  { section: "agent", key: "exclude_lines", entry: true, type: { kind: "regexes" }, default: "", description: "Regular expressions: lines (or multiline events) matching one of them are not sent." },
-  { section: "agent", key: "multiline.start", entry: true, type: { kind: "regex" }, default: "", description: "Multiline events (stack traces): a line matching this regular expression starts an event; the lines after it that do not match are joined to it with `\\n`. In JSON, `\"multiline\": {\"start\": ...}`." },
-  { section: "agent", key: "multiline.continuation", entry: true, type: { kind: "regex" }, default: "", description: "Instead of multiline.start: a line matching this regular expression continues the event before it; any other line starts a new one." },
+  { section: "agent", key: "include_lines", entry: true, type: { kind: "regexes" }, default: "", description: "Regular expressions (see Line patterns): when set, only lines (or multiline events) matching one of them are sent." },
+  { section: "agent", key: "exclude_lines", entry: true, type: { kind: "regexes" }, default: "", description: "Regular expressions (see Line patterns): lines (or multiline events) matching one of them are not sent." },
+  { section: "agent", key: "multiline.start", entry: true, type: { kind: "regex" }, default: "", description: "Multiline events (stack traces): a line matching this regular expression (see Line patterns) starts an event; the lines after it that do not match are joined to it with `\\n`. In JSON, `\"multiline\": {\"start\": ...}`." },
+  { section: "agent", key: "multiline.continuation", entry: true, type: { kind: "regex" }, default: "", description: "Instead of multiline.start: a line matching this regular expression (see Line patterns) continues the event before it; any other line starts a new one." },
   { section: "agent", key: "multiline.max_lines", entry: true, type: { kind: "int", min: 1, max: 1_000_000 }, default: "500", description: "The most lines joined into one event; the next line starts a new event (nothing is dropped)." },
   { section: "agent", key: "multiline.timeout_ms", entry: true, type: { kind: "int", min: 1, max: 600_000 }, default: "1000", description: "An event is sent when no line has been added to it for this long (the end of a stack trace is only known when the next event starts)." },
   { section: "agent", key: "max_buffer_bytes", type: { kind: "int", min: 4 << 20, max: 1 << 30 }, default: String(32 << 20), description: "The most bytes of lines read and not yet acknowledged by Kafka (with a per-line overhead counted); at this bound tailers stop reading, and since positions are saved nothing is lost." },
@@ -170,7 +171,8 @@ export function parseOptionValue(spec: OptionSpec, raw: unknown): { value?: unkn
 /**
  * Patterns keep their commas (`{a,b}`, `\d{1,3}`), so a list is a JSON array or, in the INI, one
  * value or repeated `key[] = ...` lines, never a comma-separated text. Each is compiled now, so a bad
- * one is reported with the configuration rather than when the first line arrives.
+ * one is reported with the configuration rather than when the first line arrives; a regular expression
+ * that cannot run in linear time is refused here too (src/lines/user-pattern.ts says which).
  */
 function parsePatterns(kind: "regex" | "regexes" | "globs", raw: unknown): { value?: unknown; problem?: string } {
   const items = (Array.isArray(raw) ? raw : [raw]).filter((x) => x !== "" && x !== undefined && x !== null);
@@ -180,10 +182,10 @@ function parsePatterns(kind: "regex" | "regexes" | "globs", raw: unknown): { val
     if (typeof item !== "string") return { problem: `= ${JSON.stringify(item)}: must be a string` };
     try {
       if (kind === "globs") compileGlob(item);
-      else new RegExp(item);
+      else compileUserPattern(item);
     } catch (err) {
-      const why = (err as Error).message.replace(/^Invalid regular expression: /, "").replace(/^glob ".*?": /, "");
-      return { problem: `= ${JSON.stringify(item)}: is not a valid ${kind === "globs" ? "glob" : "regular expression"} (${why})` };
+      if (kind !== "globs") return { problem: `= ${JSON.stringify(item)}: ${(err as Error).message}` };
+      return { problem: `= ${JSON.stringify(item)}: is not a valid glob (${(err as Error).message.replace(/^glob ".*?": /, "")})` };
     }
     values.push(item);
   }

@@ -96,6 +96,8 @@ export interface EntryResult {
   problems: string[];
   /** The same problems, by entry and field (the INI turns them into lines). */
   located: EntryProblem[];
+  /** For each of `entries`, its index in the raw list (invalid entries are left out of `entries`). */
+  sources: number[];
 }
 
 function show(value: unknown): string {
@@ -137,6 +139,7 @@ function characterProblem(value: unknown): string | undefined {
 export function validateEntries(raw: unknown[], labels: string[]): EntryResult {
   const located: EntryProblem[] = [];
   const entries: CollectEntry[] = [];
+  const sources: number[] = [];
   const seen = new Map<string, string>();
   raw.forEach((item, index) => {
     const label = labels[index] ?? `entry ${index}`;
@@ -181,6 +184,7 @@ export function validateEntries(raw: unknown[], labels: string[]): EntryResult {
       return;
     }
     seen.set(entry.path, label);
+    sources.push(index);
     entries.push({
       path: entry.path,
       topic: entry.topic,
@@ -189,7 +193,7 @@ export function validateEntries(raw: unknown[], labels: string[]): EntryResult {
       ...(Object.keys(options).length ? { options } : {}),
     });
   });
-  return { entries, problems: located.map((p) => `${labels[p.index!] ?? `entry ${p.index}`}: ${p.text}`), located };
+  return { entries, problems: located.map((p) => `${labels[p.index!] ?? `entry ${p.index}`}: ${p.text}`), located, sources };
 }
 
 const MULTILINE_KEYS = ENTRY_OPTIONS.filter((o) => o.key.startsWith("multiline.")).map((o) => o.key.slice("multiline.".length));
@@ -210,7 +214,7 @@ function flattenMultiline(fields: Record<string, unknown>, problem: (text: strin
   return rest;
 }
 
-const whole = (text: string): EntryResult => ({ entries: [], problems: [text], located: [{ text }] });
+const whole = (text: string): EntryResult => ({ entries: [], problems: [text], located: [{ text }], sources: [] });
 
 /** Parses the etcd value: a JSON array of entries, as the tutorial project wrote it. */
 export function parseCollectList(text: string): EntryResult {

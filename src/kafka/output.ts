@@ -4,6 +4,7 @@
 import type { HostIdentity } from "../config/host";
 import type { AgentConfig } from "../config/load-ini";
 import { type CollectEntry, entryLabel } from "../discovery/collect-entry";
+import { compileUserPattern, type UserPattern } from "../lines/user-pattern";
 import { resolveTailSettings, type TailSettings } from "../tail/tail-settings";
 
 export type Acks = -1 | 0 | 1;
@@ -26,7 +27,7 @@ export interface Output {
   compression: Compression;
   partitioner: OutputOptions["partitioner"];
   key: OutputOptions["key"];
-  keyPattern: RegExp | null;
+  keyPattern: UserPattern | null;
   partition: number;
   format: OutputOptions["format"];
   fields: Record<string, string>;
@@ -59,16 +60,10 @@ export function resolveOutput(entry: CollectEntry, ctx: OutputContext): { output
     problems.push(`field "topic" becomes ${JSON.stringify(topic)}, not a legal Kafka topic name (letters, digits, '.', '_', '-', at most 249)`);
   }
 
-  let keyPattern: RegExp | null = null;
+  let keyPattern: UserPattern | null = null;
   if (o.partitioner === "key" && o.key === "pattern") {
     if (!o.key_pattern) problems.push('field "key_pattern" is needed with key = pattern');
-    else {
-      try {
-        keyPattern = new RegExp(o.key_pattern);
-      } catch (err) {
-        problems.push(`field "key_pattern" = ${JSON.stringify(o.key_pattern)} is not a valid regular expression: ${(err as Error).message}`);
-      }
-    }
+    else keyPattern = compileUserPattern(o.key_pattern); // validated when parsed
   }
   if (o.partitioner === "partition" && o.partition < 0) problems.push('field "partition" (a partition number, 0 or more) is needed with partitioner = partition');
   const acks: Acks = o.acks === "all" ? -1 : o.acks === "1" ? 1 : 0;

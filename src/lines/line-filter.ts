@@ -1,17 +1,14 @@
 // Which lines to ship, by pattern: `include_lines` and `exclude_lines`. With
 // multiline joining the filter sees whole events, as in Filebeat, so that
 // `include_lines: ["ERROR"]` keeps an error's stack trace with it.
-import { statelessPattern } from "./stateless-pattern";
+import type { UserPattern } from "./user-pattern";
 
 export class LineFilter {
-  private readonly include: RegExp[];
-  private readonly exclude: RegExp[];
-
   /** With `include` patterns a line must match at least one; then it must match none of `exclude`. */
-  constructor(include: RegExp[], exclude: RegExp[]) {
-    this.include = include.map(statelessPattern);
-    this.exclude = exclude.map(statelessPattern);
-  }
+  constructor(
+    private readonly include: readonly UserPattern[],
+    private readonly exclude: readonly UserPattern[],
+  ) {}
 
   /** Whether there are patterns at all; without them every line is kept and need not be decoded. */
   get active(): boolean {

@@ -12,6 +12,7 @@
 import { decoderFor, toUtf8, type Encoding } from "./encoding";
 import { LineFilter } from "./line-filter";
 import { MultilineJoiner, type MultilineEvent, type MultilineOptions } from "./multiline";
+import type { UserPattern } from "./user-pattern";
 import { isUtf8 } from "node:buffer";
 
 export interface LineOptions {
@@ -19,9 +20,9 @@ export interface LineOptions {
   encoding: Encoding;
   multiline?: MultilineOptions;
   /** `include_lines`: when given, a line (or event) must match one of these to be sent. */
-  include: RegExp[];
+  include: UserPattern[];
   /** `exclude_lines`: a line (or event) matching any of these is not sent. */
-  exclude: RegExp[];
+  exclude: UserPattern[];
 }
 
 /** A line or event to send: its UTF-8 value, covering file bytes [start, end). */

@@ -5,13 +5,13 @@
 // line cannot be recognised on its own. Until then the event is pending, and
 // its bytes are not handed out, so the file position saved for it stays at its
 // first line; see LineProcessor.pendingStart.
-import { statelessPattern } from "./stateless-pattern";
+import type { UserPattern } from "./user-pattern";
 
 export interface MultilineOptions {
   /** A line matching this begins a new event; other lines join the pending one. Exclusive with `continuation`. */
-  start?: RegExp;
+  start?: UserPattern;
   /** A line matching this joins the pending event; other lines begin a new one. Exclusive with `start`. */
-  continuation?: RegExp;
+  continuation?: UserPattern;
   /**
    * An event is complete when it has this many lines, and the next line begins a new event.
    * Filebeat drops the lines past its `max_lines` instead; we never drop data, so a long trace
@@ -38,8 +38,8 @@ export interface MultilineEvent {
 }
 
 export class MultilineJoiner {
-  private readonly start: RegExp | undefined;
-  private readonly continuation: RegExp | undefined;
+  private readonly start: UserPattern | undefined;
+  private readonly continuation: UserPattern | undefined;
   private readonly maxLines: number;
   private readonly timeoutMs: number;
 
@@ -59,8 +59,8 @@ export class MultilineJoiner {
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
       throw new RangeError(`multiline timeoutMs must be a positive number of milliseconds, not ${timeoutMs}`);
     }
-    this.start = start && statelessPattern(start);
-    this.continuation = continuation && statelessPattern(continuation);
+    this.start = start;
+    this.continuation = continuation;
     this.maxLines = maxLines;
     this.timeoutMs = timeoutMs;
   }

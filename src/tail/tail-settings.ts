@@ -13,6 +13,7 @@ import { ENTRY_OPTIONS, parseOptionValue } from "../config/options";
 import type { CollectEntry, StartFrom } from "../discovery/collect-entry";
 import type { Encoding } from "../lines/encoding";
 import type { LineOptions } from "../lines/line-processor";
+import { compileUserPattern } from "../lines/user-pattern";
 import { compileExcludes, compileGlob, isGlob, type Glob } from "./glob";
 
 /** The [agent] options a collect entry may override, as parsed from the INI (snake_case, like the keys). */
@@ -65,7 +66,7 @@ export function resolveTailSettings(entry: CollectEntry, defaults: TailOptions, 
     problems.push(`field "path" = ${JSON.stringify(entry.path)} is a directory; a path without glob characters names one file (to collect the files in this folder, use a glob such as ${JSON.stringify(hint)})`);
   }
   if (problems.length) return { problems };
-  const regexes = (sources: string[]) => sources.map((s) => new RegExp(s)); // validated when parsed
+  const patterns = (sources: string[]) => sources.map((s) => compileUserPattern(s)); // validated when parsed
   const pattern = start || continuation;
   const settings: TailSettings = {
     glob,
@@ -77,12 +78,12 @@ export function resolveTailSettings(entry: CollectEntry, defaults: TailOptions, 
     longLines: o.long_lines,
     lines: {
       encoding: o.encoding,
-      include: regexes(o.include_lines),
-      exclude: regexes(o.exclude_lines),
+      include: patterns(o.include_lines),
+      exclude: patterns(o.exclude_lines),
       ...(pattern
         ? {
             multiline: {
-              ...(start ? { start: new RegExp(start) } : { continuation: new RegExp(continuation) }),
+              ...(start ? { start: compileUserPattern(start) } : { continuation: compileUserPattern(continuation) }),
               maxLines: o["multiline.max_lines"],
               timeoutMs: o["multiline.timeout_ms"],
             },

@@ -7,17 +7,21 @@ export interface Received {
   partition: number;
   offset: string;
   headers: Record<string, string>;
+  /** The record's timestamp, ms: the producer's CreateTime, or the broker's LogAppendTime when the topic uses it. */
+  timestamp: number;
 }
 
 function client(): Kafka {
   return new Kafka({ clientId: "logagent-tests", brokers: services.kafka.split(","), logLevel: logLevel.NOTHING });
 }
 
-export async function createTopics(topics: string[], partitions = 1): Promise<void> {
+/** `config`: topic settings, e.g. {"message.timestamp.type": "LogAppendTime"}. */
+export async function createTopics(topics: string[], partitions = 1, config: Record<string, string> = {}): Promise<void> {
   const admin = client().admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions, configEntries })), waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
@@ -40,7 +44,7 @@ export class TopicReader {
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        reader.received.get(topic)!.push({ value: message.value?.toString("utf8") ?? "", partition, offset: message.offset, headers });
+        reader.received.get(topic)!.push({ value: message.value?.toString("utf8") ?? "", partition, offset: message.offset, headers, timestamp: Number(message.timestamp) });
       },
     });
     await joined;

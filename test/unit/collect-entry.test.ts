@@ -11,7 +11,7 @@ test("the tutorial's etcd value parses verbatim", () => {
 });
 
 test("an empty list is valid and collects nothing", () => {
-  expect(parseCollectList("[]")).toEqual({ entries: [], problems: [], located: [] });
+  expect(parseCollectList("[]")).toEqual({ entries: [], problems: [], located: [], sources: [] });
 });
 
 test("invalid JSON and a non-array are rejected with the reason", () => {
@@ -78,4 +78,20 @@ test("a collect path on Windows needs its drive or a UNC root: a service starts 
   for (const bad of ["\\logs\\app.log", "/var/log/app.log", "logs\\app.log", "C:logs\\app.log"]) expect(absolutePathProblem(bad, "win32")).toContain("drive letter");
   expect(absolutePathProblem("/var/log/app.log", "linux")).toBeUndefined();
   expect(absolutePathProblem("var/log/app.log", "linux")).toBe("must be an absolute path");
+});
+
+test("a pattern that needs a backtracking engine is refused, naming the entry, the field and the pattern", () => {
+  const r = parseCollectList(
+    JSON.stringify([
+      { path: "/a.log", topic: "t", include_lines: ["ERROR", "(?<!health)check"] },
+      { path: "/b.log", topic: "t", key: "pattern", key_pattern: "(\\w+)=\\1" },
+      { path: "/c.log", topic: "t", include_lines: ["(a+)+$"], multiline: { continuation: "^(\\s+)+at " } },
+    ]),
+  );
+  expect(r.problems).toEqual([
+    'entry 0 ("/a.log"): field "include_lines" = "(?<!health)check": is refused: the negative lookbehind "(?<!health)" at position 0 needs a backtracking engine, and patterns must run in linear time (see README, "Line patterns")',
+    'entry 1 ("/b.log"): field "key_pattern" = "(\\\\w+)=\\\\1": is refused: the backreference "\\\\1" at position 6 needs a backtracking engine, and patterns must run in linear time (see README, "Line patterns")',
+  ]);
+  // Catastrophic for a backtracking engine, but re2js runs them in linear time: accepted.
+  expect(r.entries.map((e) => e.path)).toEqual(["/c.log"]);
 });

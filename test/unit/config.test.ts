@@ -132,3 +132,8 @@ test("a bad tail option in a [collect.NAME] section names the file, line, key an
   const p = problems("[kafka]\naddress=k:1\n[collect.web]\npath = /a.log\ntopic = web\nmultiline.start = ([\n");
   expect(p).toEqual(['/etc/logagent/conf.ini:6: [collect.web] multiline.start = "([": is not a valid regular expression (missing terminating ] for character class)']);
 });
+
+test("a refused pattern in a [collect.NAME] section names the file, line, key and pattern", () => {
+  const p = problems("[kafka]\naddress=k:1\n[collect.web]\npath = /a.log\ntopic = web\nexclude_lines[] = ok\nexclude_lines[] = (?=x)y\n");
+  expect(p).toEqual(['/etc/logagent/conf.ini:7: [collect.web] exclude_lines = "(?=x)y": is refused: the lookahead "(?=x)" at position 0 needs a backtracking engine, and patterns must run in linear time (see README, "Line patterns")']);
+});

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { sniffBom, type Encoding } from "../../src/lines/encoding";
 import { LineProcessor, type LineOptions } from "../../src/lines/line-processor";
 import { splitLines, trimCR } from "../../src/tail/line-splitter";
+import { compileUserPattern as re } from "../../src/lines/user-pattern";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder("utf-8", { ignoreBOM: true }).decode(b);
@@ -55,7 +56,7 @@ test("other encodings and invalid UTF-8 are sent as UTF-8", () => {
 
 test("filtered lines are skipped, in order with the sent ones", () => {
   const r = recorder();
-  const p = new LineProcessor({ ...plain, include: [/ERROR|WARN/], exclude: [/health/] });
+  const p = new LineProcessor({ ...plain, include: [re("ERROR|WARN")], exclude: [re("health")] });
   feed(p, ["INFO a", "ERROR b", "WARN health", "WARN c"], r);
   expect(r.out.sent).toEqual([["ERROR b", 7, 15], ["WARN c", 27, 34]]);
   expect(r.out.skipped).toEqual([[0, 7], [15, 27]]);
@@ -63,7 +64,7 @@ test("filtered lines are skipped, in order with the sent ones", () => {
 });
 
 test("with a filter, valid UTF-8 that is kept is still sent as the bytes read", () => {
-  const p = new LineProcessor({ ...plain, exclude: [/DEBUG/] });
+  const p = new LineProcessor({ ...plain, exclude: [re("DEBUG")] });
   const raw = enc("kept");
   let got: Uint8Array | null = null;
   p.line(raw, 0, 5, 0, (v) => (got = v), () => {});
@@ -72,7 +73,7 @@ test("with a filter, valid UTF-8 that is kept is still sent as the bytes read", 
 
 test("multiline holds the pending event back and says where it starts", () => {
   const r = recorder();
-  const p = new LineProcessor({ ...plain, multiline: { start: /^\d{4}-/, maxLines: 500, timeoutMs: 1000 } });
+  const p = new LineProcessor({ ...plain, multiline: { start: re("^\\d{4}-"), maxLines: 500, timeoutMs: 1000 } });
   feed(p, ["2024-01 boom", "\tat a", "2024-02 ok"], r);
   expect(r.out.sent).toEqual([["2024-01 boom\n\tat a", 0, 19]]);
   expect(p.pending).toBe(true);
@@ -86,7 +87,7 @@ test("multiline holds the pending event back and says where it starts", () => {
 
 test("flushDue hands out the pending event only once its timeout has passed since its last line", () => {
   const r = recorder();
-  const p = new LineProcessor({ ...plain, multiline: { continuation: /^\s/, maxLines: 500, timeoutMs: 1000 } });
+  const p = new LineProcessor({ ...plain, multiline: { continuation: re("^\\s"), maxLines: 500, timeoutMs: 1000 } });
   feed(p, ["Error: x"], r, 0);
   p.line(enc("  at a"), 9, 16, 500, r.emit, r.skip);
   expect(p.flushDue(1000, r.emit, r.skip)).toBe(0);
@@ -104,7 +105,7 @@ test("without multiline there is never anything pending", () => {
 
 test("with multiline, filters see whole events, and a filtered event is skipped as a whole", () => {
   const r = recorder();
-  const p = new LineProcessor({ ...plain, multiline: { start: /^\d{4}-/, maxLines: 500, timeoutMs: 1000 }, include: [/^\S+ ERROR/] });
+  const p = new LineProcessor({ ...plain, multiline: { start: re("^\\d{4}-"), maxLines: 500, timeoutMs: 1000 }, include: [re("^\\S+ ERROR")] });
   feed(p, ["2024-01 INFO a", "\tdetail", "2024-02 ERROR b", "\tat x"], r);
   p.flush(r.emit, r.skip);
   expect(r.out.skipped).toEqual([[0, 23]]);
@@ -127,13 +128,13 @@ function lineOptions(json: FixtureOptions): LineOptions {
   return {
     encoding: json.encoding ?? "utf-8",
     multiline: m && {
-      start: m.start === undefined ? undefined : new RegExp(m.start),
-      continuation: m.continuation === undefined ? undefined : new RegExp(m.continuation),
+      start: m.start === undefined ? undefined : re(m.start),
+      continuation: m.continuation === undefined ? undefined : re(m.continuation),
       maxLines: m.max_lines ?? 500,
       timeoutMs: m.timeout_ms ?? 5000,
     },
-    include: (json.include_lines ?? []).map((s) => new RegExp(s)),
-    exclude: (json.exclude_lines ?? []).map((s) => new RegExp(s)),
+    include: (json.include_lines ?? []).map((s) => re(s)),
+    exclude: (json.exclude_lines ?? []).map((s) => re(s)),
   };
 }
 

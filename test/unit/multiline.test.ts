@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { MultilineJoiner, type MultilineEvent, type MultilineOptions } from "../../src/lines/multiline";
+import { compileUserPattern as re } from "../../src/lines/user-pattern";
 
 /** Feeds lines as if each were followed by "\n", at time 0; returns the event texts, the pending one flushed last. */
 function join(options: MultilineOptions, lines: string[]): MultilineEvent[] {
@@ -16,8 +17,8 @@ function join(options: MultilineOptions, lines: string[]): MultilineEvent[] {
   return events;
 }
 
-const start = (extra: Partial<MultilineOptions> = {}): MultilineOptions => ({ start: /^\d{4}-/, maxLines: 500, timeoutMs: 1000, ...extra });
-const continuation = (extra: Partial<MultilineOptions> = {}): MultilineOptions => ({ continuation: /^\s/, maxLines: 500, timeoutMs: 1000, ...extra });
+const start = (extra: Partial<MultilineOptions> = {}): MultilineOptions => ({ start: re("^\\d{4}-"), maxLines: 500, timeoutMs: 1000, ...extra });
+const continuation = (extra: Partial<MultilineOptions> = {}): MultilineOptions => ({ continuation: re("^\\s"), maxLines: 500, timeoutMs: 1000, ...extra });
 
 test("start pattern: a matching line begins an event, the others join it", () => {
   const events = join(start(), ["2024-01 boom", "\tat a", "\tat b", "2024-02 ok"]);
@@ -80,12 +81,14 @@ test("the timeout runs from the last line added, not the first", () => {
 
 test("the options are checked, naming what is wrong", () => {
   expect(() => new MultilineJoiner({ maxLines: 5, timeoutMs: 1 })).toThrow(/exactly one of/);
-  expect(() => new MultilineJoiner({ start: /a/, continuation: /b/, maxLines: 5, timeoutMs: 1 })).toThrow(/exactly one of/);
+  expect(() => new MultilineJoiner({ start: re("a"), continuation: re("b"), maxLines: 5, timeoutMs: 1 })).toThrow(/exactly one of/);
   expect(() => new MultilineJoiner(start({ maxLines: 0 }))).toThrow(/maxLines .* not 0/);
   expect(() => new MultilineJoiner(start({ timeoutMs: Number.NaN }))).toThrow(/timeoutMs .* not NaN/);
 });
 
-test("a pattern with the g flag matches the same way on every line", () => {
-  const events = join(start({ start: /^\d{4}-/g }), ["2024-01 a", "2024-02 b", "2024-03 c"]);
-  expect(events.map((e) => e.text)).toEqual(["2024-01 a", "2024-02 b", "2024-03 c"]);
+test("a start pattern matches the same way on every line, on either engine", () => {
+  for (const engine of ["auto", "re2"] as const) {
+    const events = join(start({ start: re("^\\d{4}-", engine) }), ["2024-01 a", "2024-02 b", "2024-03 c"]);
+    expect(events.map((e) => e.text)).toEqual(["2024-01 a", "2024-02 b", "2024-03 c"]);
+  }
 });

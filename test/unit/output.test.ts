@@ -30,7 +30,10 @@ test("topic templates take {hostname}, {ip} and fields; an unknown placeholder i
 test("bad combinations are named by field", () => {
   expect(resolveOutput(entry('[{"path":"/a","topic":"t","partitioner":"partition"}]'), ctx).problems[0]).toContain('field "partition"');
   expect(resolveOutput(entry('[{"path":"/a","topic":"t","key":"pattern"}]'), ctx).problems[0]).toContain('field "key_pattern" is needed');
-  expect(resolveOutput(entry('[{"path":"/a","topic":"t","key":"pattern","key_pattern":"(["}]'), ctx).problems[0]).toContain("not a valid regular expression");
+  // A bad key_pattern is refused with the entry, like every other pattern, before an output is resolved.
+  expect(parseCollectList('[{"path":"/a","topic":"t","key":"pattern","key_pattern":"(["}]').problems).toEqual([
+    'entry 0 ("/a"): field "key_pattern" = "([": is not a valid regular expression (missing terminating ] for character class)',
+  ]);
   expect(resolveOutput(entry('[{"path":"/a","topic":"t","acks":"1"}]'), { ...ctx, idempotent: true }).problems[0]).toContain("idempotent");
 });
 
