@@ -106,7 +106,10 @@ export function buildWindowsHelper(): string {
 const windowsHelper = (windows: boolean): BunPlugin => ({
   name: "windows-helper",
   setup(build) {
-    if (!windows) build.onLoad({ filter: /[\\/]service[\\/]windows[\\/]helper\.dll$/ }, () => ({ contents: `export default "";`, loader: "js" }));
+    if (windows) return;
+    // Resolved to nothing before the bundler looks for the file, which a fresh clone has not built.
+    build.onResolve({ filter: /^\.\/helper\.dll$/ }, () => ({ path: "helper.dll", namespace: "no-windows-helper" }));
+    build.onLoad({ filter: /.*/, namespace: "no-windows-helper" }, () => ({ contents: `export default "";`, loader: "js" }));
   },
 });
 

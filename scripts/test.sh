@@ -21,10 +21,11 @@ if ((${#missing[@]})); then
   apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
 fi
 BUN=$ROOT/node_modules/.bin/bun
+# The Windows build is tested under Wine, with the shim DLL Wine 8 lacks; this also installs
+# mingw-w64, which the Windows build needs for its embedded helper DLL.
+scripts/wine/setup.sh >&2
 "$BUN" scripts/build.ts linux-x64 windows-x64 linux-x64-baseline windows-x64-baseline >&2
 node_modules/.bin/tsc --noEmit -p . >&2
-# The Windows build is tested under Wine, with the shim DLL Wine 8 lacks.
-scripts/wine/setup.sh >&2
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/logagent-services.XXXXXX")
 rmdir "$RUN_DIR" # services.sh wants to create it

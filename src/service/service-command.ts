@@ -4,6 +4,7 @@
 import path from "node:path";
 import { ConfigError } from "../config/config-error";
 import { loadIni } from "../config/load-ini";
+import { COMMIT } from "../version";
 import { SERVICE_EXIT, ServiceError, type ServiceDefinition, type ServiceManager } from "./service-manager";
 
 export const SERVICE_VERBS = ["install", "uninstall", "start", "stop", "status"] as const;
@@ -101,6 +102,8 @@ export async function runServiceCommand(args: ServiceArgs, say: (line: string) =
     const manager = await managerFor(args.manager);
     switch (args.verb) {
       case "install":
+        // From source, process.execPath is bun itself: the service would run `bun -c conf.ini`.
+        if (COMMIT === undefined && !args.dryRun) throw new ServiceError("service install needs the release binary (logagent or logagent.exe); it was run from source", SERVICE_EXIT.usage);
         await manager.install(definitionFor(args), say, args.dryRun);
         return SERVICE_EXIT.ok;
       case "uninstall":
