@@ -7,6 +7,7 @@
 // ini-text found is either used or reported: none can vanish between parsing
 // and validation. A [collect.NAME] list is also resolved (topic placeholders,
 // globs, acks with idempotence) so that its problems get lines too.
+import { type Stats, statSync } from "node:fs";
 import path from "node:path";
 import { type CollectEntry, ENTRY_FIELD_NAMES, entryLabel, type StartFrom, validateEntries } from "../discovery/collect-entry";
 import { resolveEntries } from "../kafka/output";
@@ -249,6 +250,13 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     return { ...p, message: `${message} (a value from the environment)` };
   };
   const fail = () => new ConfigError(problems.map(redact).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+  // A log_file that exists must be a file: a FIFO or a device would block or swallow the log.
+  const logFile = v("agent.log_file");
+  if (logFile) {
+    const where = path.resolve(path.dirname(file), logFile);
+    const kind = nonFileKind(where);
+    if (kind) problems.push({ file, line: lineOf("agent", "log_file"), section: "agent", key: "log_file", message: `= ${JSON.stringify(logFile)}: is ${kind}; it must be a regular file, or not exist yet` });
+  }
   // Entries are resolved against [kafka], [agent] and [fields] below; that needs those sections
   // sound, not every entry: the valid entries are still resolved, so all problems come at once.
   if (problems.some((p) => !p.section?.startsWith(COLLECT_PREFIX))) throw fail();
@@ -323,6 +331,18 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     if (problems.length > 0) throw fail();
   }
   return { config, fromEnv, collectSections };
+}
+
+/** "a directory", "a FIFO", ... for an existing path that is not a regular file; undefined for a file or nothing. */
+function nonFileKind(p: string): string | undefined {
+  let s: Stats;
+  try {
+    s = statSync(p);
+  } catch {
+    return undefined;
+  }
+  if (s.isFile()) return undefined;
+  return s.isDirectory() ? "a directory" : s.isFIFO() ? "a FIFO" : s.isSocket() ? "a socket" : s.isCharacterDevice() || s.isBlockDevice() ? "a device" : "not a regular file";
 }
 
 /** etcd3 speaks one scheme to all endpoints; a bare `host:port` is http. */

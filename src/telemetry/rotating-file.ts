@@ -5,7 +5,7 @@
 // no stat. Rotation closes the file before renaming it: Windows refuses to rename a file that is
 // open without FILE_SHARE_DELETE. If a rename still fails (a viewer holds the file open without
 // sharing on Windows), the file keeps growing and rotation is tried again after another max bytes.
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync } from "node:fs";
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { errorCode, writeFully } from "./write-fully";
 
@@ -63,8 +63,16 @@ export class RotatingFile {
 
   private open(flags: "a" | "w"): void {
     mkdirSync(path.dirname(this.options.path), { recursive: true });
-    this.fd = openSync(this.options.path, flags);
-    this.size = flags === "w" ? 0 : fstatSync(this.fd).size;
+    // Non-blocking, then checked: opening a FIFO for writing would otherwise wait for a reader for ever.
+    const { O_WRONLY, O_CREAT, O_APPEND, O_TRUNC, O_NONBLOCK } = constants;
+    const fd = openSync(this.options.path, O_WRONLY | O_CREAT | (flags === "a" ? O_APPEND : O_TRUNC) | (O_NONBLOCK ?? 0));
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      closeSync(fd);
+      throw new Error(`${this.options.path} is not a regular file`);
+    }
+    this.fd = fd;
+    this.size = flags === "w" ? 0 : stats.size;
   }
 
   /** Returns the error when the files could not be shifted; the current file is open again either way. */

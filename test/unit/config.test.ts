@@ -1,4 +1,7 @@
 import { expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { ConfigError } from "../../src/config/config-error";
 import { expandKey } from "../../src/config/host";
 import { optionsTable, parseIni } from "../../src/config/load-ini";
@@ -136,4 +139,14 @@ test("a bad tail option in a [collect.NAME] section names the file, line, key an
 test("a refused pattern in a [collect.NAME] section names the file, line, key and pattern", () => {
   const p = problems("[kafka]\naddress=k:1\n[collect.web]\npath = /a.log\ntopic = web\nexclude_lines[] = ok\nexclude_lines[] = (?=x)y\n");
   expect(p).toEqual(['/etc/logagent/conf.ini:7: [collect.web] exclude_lines = "(?=x)y": is refused: the lookahead "(?=x)" at position 0 needs a backtracking engine, and patterns must run in linear time (see README, "Line patterns")']);
+});
+
+test("a log_file that is a FIFO or a directory is refused: writing to it would block or fail", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "logagent-logfile-"));
+  const fifo = path.join(dir, "fifo");
+  expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+  const ini = (f: string) => `[kafka]\naddress = k:1\n[agent]\nlog_file = ${f}\n[collect.a]\npath = /a.log\ntopic = t\n`;
+  expect(problems(ini(fifo))).toEqual([`/etc/logagent/conf.ini:4: [agent] log_file = ${JSON.stringify(fifo)}: is a FIFO; it must be a regular file, or not exist yet`]);
+  expect(problems(ini(dir))).toEqual([`/etc/logagent/conf.ini:4: [agent] log_file = ${JSON.stringify(dir)}: is a directory; it must be a regular file, or not exist yet`]);
+  expect(problems(ini(path.join(dir, "agent.log")))).toEqual([]);
 });

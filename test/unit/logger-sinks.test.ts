@@ -112,6 +112,19 @@ test("a file that cannot be opened is reported once, tried again every 30 s, and
   expect(lines.map((l) => l.message)).toEqual(["The log file is writable again; the lines logged meanwhile went to stderr.", "back"]);
 });
 
+test("a FIFO where the log file should be is not opened (that would wait for a reader for ever): the sink falls back at once", () => {
+  const fifo = path.join(dir, "fifo.log");
+  expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+  const failures: LogRecord[] = [];
+  const began = Date.now();
+  const sink = new FileSink({ path: fifo, maxBytes: 10240, keep: 1, format: "text" }, (r) => failures.push(r), () => began);
+  expect(sink.write(rec("to stderr"))).toBe(false);
+  expect(Date.now() - began).toBeLessThan(1000);
+  // Without a reader, a non-blocking open for writing fails with ENXIO; with one, fstat says FIFO.
+  expect(failures.map((f) => String(f.fields.error))).toEqual([expect.stringMatching(/ENXIO|is not a regular file/)]);
+  sink.close();
+});
+
 test("reconfiguring closes the old file and writes to the new one", () => {
   const a = path.join(dir, "a.log");
   const b = path.join(dir, "b.log");
