@@ -105,7 +105,7 @@ test("a plain path that names a directory is a configuration error: check and th
   for (const args of [["check", "-c", "dir.ini"], ["-c", "dir.ini"]]) {
     const r = runOnce(box.bin, args, box.dir);
     expect({ args, code: r.code }).toEqual({ args, code: 2 });
-    expect(r.stdout + r.stderr).toContain(`field "path" = ${JSON.stringify(dir)} is a directory`);
+    expect(r.stdout + r.stderr).toContain(`[collect.logs] path = ${JSON.stringify(dir)} is a directory`);
     expect(r.stdout + r.stderr).toContain(JSON.stringify(path.join(dir, "*.log")));
   }
 });

@@ -87,7 +87,7 @@ test(
       expect(warns).toHaveLength(1);
       expect(warns[0]).toContain("code=EBUSY");
       expect(warns[0]).toContain("another program holds it open without sharing it for reading (a sharing violation)");
-      expect(warns[0]).toContain(`file=${file}`);
+      expect(warns[0]).toContain(`file=${winPath(file)}`);
       expect(logged("ERROR")).toEqual([]);
       // Tried again all along, quietly: debug lines (log_level = debug here).
       expect(logged("DEBUG", "Still cannot open file").length).toBeGreaterThanOrEqual(HELD_FOR_MS / 2000);
