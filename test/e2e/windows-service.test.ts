@@ -32,7 +32,7 @@ interface Setup {
 }
 
 /** An INI collecting one file into a new topic, logging to a file in the sandbox. */
-async function setup(label: string, extra = ""): Promise<Setup> {
+async function setup(label: string, extra = "", brokers = services.kafka): Promise<Setup> {
   const name = unique(`la-${label}`).slice(0, 40);
   const topic = unique(`winsvc-${label}`);
   const dir = path.join(box.dir, name);
@@ -43,7 +43,7 @@ async function setup(label: string, extra = ""): Promise<Setup> {
     s.conf,
     [
       "[kafka]",
-      `address = ${services.kafka}`,
+      `address = ${brokers}`,
       "[agent]",
       `state_dir = ${winPath(s.stateDir)}`,
       `log_file = ${winPath(s.logFile)}`,
@@ -187,6 +187,39 @@ describe("logagent.exe as a Windows service under Wine's service manager", () =>
       await reader.stop();
     }
   }, 180_000);
+
+  test("a stop while lines wait for Kafka: STOP_PENDING with a rising checkpoint and a wait hint, then STOPPED after shutdown_timeout_ms, exit code 0", async () => {
+    // Nothing listens on port 1: the lines read stay in flight, so the stop waits its whole budget.
+    const s = await setup("pending", "shutdown_timeout_ms = 4000", "127.0.0.1:1");
+    appendNumbered(s.log, "pending", 0, 100);
+    try {
+      expect(logagent(["service", "install", "--name", s.name, "-c", s.conf]).code).toBe(0);
+      expect(wine.run(["sc", "start", s.name]).code).toBe(0);
+      expect((await wine.waitForState(s.name, "RUNNING", 5000)).state?.stateName).toBe("RUNNING");
+      await Bun.sleep(1000); // read, not sent
+      wine.run(["net", "stop", s.name]);
+      const seen: { checkpoint: number; hint: number }[] = [];
+      const began = Date.now();
+      let q = wine.query(s.name);
+      while (q?.stateName === "STOP_PENDING" && Date.now() - began < 15_000) {
+        const r = wine.run(["sc", "query", s.name]).stdout;
+        seen.push({ checkpoint: Number.parseInt(/CHECKPOINT\s*:\s*(0x[0-9a-f]+)/i.exec(r)?.[1] ?? "0", 16), hint: Number.parseInt(/WAIT_HINT\s*:\s*(0x[0-9a-f]+)/i.exec(r)?.[1] ?? "0", 16) });
+        await Bun.sleep(300);
+        q = wine.query(s.name);
+      }
+      const stoppedAfter = Date.now() - began;
+      expect(q).toMatchObject({ stateName: "STOPPED", win32Exit: 0, serviceExit: 0 });
+      console.log(`STOP_PENDING for ${stoppedAfter} ms: ${JSON.stringify(seen)}`);
+      // The budget is 4 s: pending for most of it, the checkpoint rising, the hint covering what is left.
+      expect(stoppedAfter).toBeGreaterThan(3000);
+      expect(new Set(seen.map((x) => x.checkpoint)).size).toBeGreaterThanOrEqual(3);
+      expect(seen.every((x, i) => i === 0 || x.checkpoint >= seen[i - 1]!.checkpoint)).toBe(true);
+      expect(Math.min(...seen.map((x) => x.hint))).toBeGreaterThan(0);
+      expect(readFileSync(s.logFile, "utf8")).toContain("Stopped before Kafka acknowledged every line read; they are sent again on the next start.");
+    } finally {
+      logagent(["service", "uninstall", "--name", s.name]);
+    }
+  }, 120_000);
 
   test("a configuration error under the SCM: STOPPED with service exit code 2, the reason in the default log file under ProgramData", async () => {
     const s = await setup("badconf");

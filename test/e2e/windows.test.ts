@@ -31,6 +31,15 @@ test("logagent.exe --version under Wine", () => {
   expect(r.stdout.trim()).toMatch(/^logagent \d+\.\d+\.\d+ \(commit [0-9a-f]{12}(-dirty)?\)$/);
 });
 
+test("logagent.exe /?, -h and --help print the help and exit 0, as Windows users type it", () => {
+  for (const flag of ["/?", "-h", "--help"]) {
+    const r = wine([flag]);
+    expect({ flag, code: r.code }).toEqual({ flag, code: 0 });
+    expect(r.stdout).toContain("logagent service install -c <conf.ini>");
+    expect(r.stdout).toContain("shutdown_timeout_ms");
+  }
+});
+
 test("logagent.exe check -c on a sample config: valid, and lists what it would collect from etcd", async () => {
   const key = `/logagent/${unique("win")}/collect_config`;
   await putList(etcd, key, [{ path: "C:\\logs\\app.log", topic: "win_app" }]);
