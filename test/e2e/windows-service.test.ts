@@ -64,6 +64,25 @@ function logagent(args: string[]) {
   return wine.run([box.bin, ...args]);
 }
 
+function install(s: Setup): void {
+  expect(logagent(["service", "install", "--name", s.name, "-c", s.conf]).code).toBe(0);
+}
+
+/** `sc start`, then RUNNING within 5 s (the issue's bound); returns how long it took. */
+async function start(s: Setup): Promise<number> {
+  expect(wine.run(["sc", "start", s.name]).code).toBe(0);
+  const running = await wine.waitForState(s.name, "RUNNING", 5000);
+  expect(running.state?.stateName).toBe("RUNNING");
+  return running.ms;
+}
+
+/** Stopped (if it runs) and uninstalled, whatever the test did. */
+async function remove(s: Setup): Promise<void> {
+  wine.run(["net", "stop", s.name]);
+  await wine.waitForState(s.name, "STOPPED", 30_000);
+  logagent(["service", "uninstall", "--name", s.name]);
+}
+
 function savedOffset(stateDir: string): number {
   const saved = JSON.parse(readFileSync(path.join(stateDir, "checkpoints.json"), "utf8")) as { files: { offset: number }[] };
   return saved.files[0]?.offset ?? -1;
@@ -107,11 +126,8 @@ describe("logagent.exe as a Windows service under Wine's service manager", () =>
     appendNumbered(s.log, "svc", 0, 2000);
     const reader = await TopicReader.start([s.topic]);
     try {
-      expect(logagent(["service", "install", "--name", s.name, "-c", s.conf]).code).toBe(0);
-      expect(wine.run(["sc", "start", s.name]).code).toBe(0);
-      const running = await wine.waitForState(s.name, "RUNNING", 5000);
-      expect(running.state?.stateName).toBe("RUNNING");
-      console.log(`sc start -> RUNNING in ${running.ms} ms`);
+      install(s);
+      console.log(`sc start -> RUNNING in ${await start(s)} ms`);
       expect(await reader.waitFor(s.topic, 2000, 30_000, 0)).toEqual(numbered("svc", 0, 2000));
       appendNumbered(s.log, "svc", 2000, 5000);
       expect(await reader.waitFor(s.topic, 5000, 30_000, 0)).toEqual(numbered("svc", 0, 5000));
@@ -125,14 +141,11 @@ describe("logagent.exe as a Windows service under Wine's service manager", () =>
       expect(savedOffset(s.stateDir)).toBe(statSync(s.log).size);
 
       // Restarted: nothing again. The wait covers several checkpoint intervals and polls.
-      expect(wine.run(["sc", "start", s.name]).code).toBe(0);
-      expect((await wine.waitForState(s.name, "RUNNING", 5000)).state?.stateName).toBe("RUNNING");
+      await start(s);
       appendNumbered(s.log, "svc", 5000, 5100);
       expect(await reader.waitFor(s.topic, 5100, 30_000, 3000)).toEqual(numbered("svc", 0, 5100));
     } finally {
-      wine.run(["net", "stop", s.name]);
-      await wine.waitForState(s.name, "STOPPED", 30_000);
-      logagent(["service", "uninstall", "--name", s.name]);
+      await remove(s);
       await reader.stop();
     }
   }, 180_000);
@@ -157,17 +170,15 @@ describe("logagent.exe as a Windows service under Wine's service manager", () =>
     };
     let written = -1;
     try {
-      expect(logagent(["service", "install", "--name", s.name, "-c", s.conf]).code).toBe(0);
-      expect(wine.run(["sc", "start", s.name]).code).toBe(0);
-      expect((await wine.waitForState(s.name, "RUNNING", 5000)).state?.stateName).toBe("RUNNING");
+      install(s);
+      await start(s);
       await Bun.sleep(2000);
       wine.run(["net", "stop", s.name]);
       const stopped = await wine.waitForState(s.name, "STOPPED", 30_000);
       expect(stopped.state).toMatchObject({ stateName: "STOPPED", win32Exit: 0, serviceExit: 0 });
       expect(readFileSync(s.logFile, "utf8")).toContain("every line read was acknowledged by Kafka");
       await Bun.sleep(1000); // the writer goes on while the service is stopped
-      expect(wine.run(["sc", "start", s.name]).code).toBe(0);
-      expect((await wine.waitForState(s.name, "RUNNING", 5000)).state?.stateName).toBe("RUNNING");
+      await start(s);
       await Bun.sleep(2000);
       written = await stopWriter();
       const got = await reader.waitFor(s.topic, written, 60_000, 3000);
@@ -181,9 +192,7 @@ describe("logagent.exe as a Windows service under Wine's service manager", () =>
       expect(got).toEqual(want);
     } finally {
       if (written < 0) await stopWriter();
-      wine.run(["net", "stop", s.name]);
-      await wine.waitForState(s.name, "STOPPED", 30_000);
-      logagent(["service", "uninstall", "--name", s.name]);
+      await remove(s);
       await reader.stop();
     }
   }, 180_000);
@@ -193,17 +202,15 @@ describe("logagent.exe as a Windows service under Wine's service manager", () =>
     const s = await setup("pending", "shutdown_timeout_ms = 4000", "127.0.0.1:1");
     appendNumbered(s.log, "pending", 0, 100);
     try {
-      expect(logagent(["service", "install", "--name", s.name, "-c", s.conf]).code).toBe(0);
-      expect(wine.run(["sc", "start", s.name]).code).toBe(0);
-      expect((await wine.waitForState(s.name, "RUNNING", 5000)).state?.stateName).toBe("RUNNING");
+      install(s);
+      await start(s);
       await Bun.sleep(1000); // read, not sent
       wine.run(["net", "stop", s.name]);
       const seen: { checkpoint: number; hint: number }[] = [];
       const began = Date.now();
       let q = wine.query(s.name);
       while (q?.stateName === "STOP_PENDING" && Date.now() - began < 15_000) {
-        const r = wine.run(["sc", "query", s.name]).stdout;
-        seen.push({ checkpoint: Number.parseInt(/CHECKPOINT\s*:\s*(0x[0-9a-f]+)/i.exec(r)?.[1] ?? "0", 16), hint: Number.parseInt(/WAIT_HINT\s*:\s*(0x[0-9a-f]+)/i.exec(r)?.[1] ?? "0", 16) });
+        seen.push({ checkpoint: q.checkpoint, hint: q.waitHint });
         await Bun.sleep(300);
         q = wine.query(s.name);
       }
@@ -217,13 +224,13 @@ describe("logagent.exe as a Windows service under Wine's service manager", () =>
       expect(Math.min(...seen.map((x) => x.hint))).toBeGreaterThan(0);
       expect(readFileSync(s.logFile, "utf8")).toContain("Stopped before Kafka acknowledged every line read; they are sent again on the next start.");
     } finally {
-      logagent(["service", "uninstall", "--name", s.name]);
+      await remove(s);
     }
   }, 120_000);
 
   test("a configuration error under the SCM: STOPPED with service exit code 2, the reason in the default log file under ProgramData", async () => {
     const s = await setup("badconf");
-    expect(logagent(["service", "install", "--name", s.name, "-c", s.conf]).code).toBe(0);
+    install(s);
     try {
       // Broken after install (install checks the INI): an unknown key on line 3.
       writeFileSync(s.conf, `[kafka]\naddress = ${services.kafka}\nbogus_key = 1\n[collect.a]\npath = ${winPath(s.log)}\ntopic = ${s.topic}\n`);
@@ -239,7 +246,7 @@ describe("logagent.exe as a Windows service under Wine's service manager", () =>
       expect(log).toContain("Cannot start: the configuration is invalid.");
       expect(log).toContain(`conf.ini:3: [kafka] bogus_key: unknown key`);
     } finally {
-      logagent(["service", "uninstall", "--name", s.name]);
+      await remove(s);
     }
   }, 120_000);
 
@@ -248,16 +255,14 @@ describe("logagent.exe as a Windows service under Wine's service manager", () =>
     appendNumbered(s.log, "boot", 0, 300);
     const reader = await TopicReader.start([s.topic]);
     try {
-      expect(logagent(["service", "install", "--name", s.name, "-c", s.conf]).code).toBe(0);
+      install(s);
       expect(wine.query(s.name)?.stateName).toBe("STOPPED");
       wine.reboot(); // delayed auto start: AutoStartDelay is 1 s in this prefix
       const running = await wine.waitForState(s.name, "RUNNING", 30_000);
       expect(running.state?.stateName).toBe("RUNNING");
       expect(await reader.waitFor(s.topic, 300, 30_000, 0)).toEqual(numbered("boot", 0, 300));
     } finally {
-      wine.run(["net", "stop", s.name]);
-      await wine.waitForState(s.name, "STOPPED", 30_000);
-      logagent(["service", "uninstall", "--name", s.name]);
+      await remove(s);
       await reader.stop();
     }
   }, 180_000);

@@ -18,6 +18,8 @@ export interface ScState {
   stateName: string;
   win32Exit: number;
   serviceExit: number;
+  checkpoint: number;
+  waitHint: number;
 }
 
 export class WineServices {
@@ -57,6 +59,8 @@ export class WineServices {
       stateName: state[2]!,
       win32Exit: Number(/WIN32_EXIT_CODE\s*:\s*(\d+)/.exec(r.stdout)?.[1] ?? -1),
       serviceExit: Number(/SERVICE_EXIT_CODE\s*:\s*(\d+)/.exec(r.stdout)?.[1] ?? -1),
+      checkpoint: Number.parseInt(/CHECKPOINT\s*:\s*(0x[0-9a-f]+)/i.exec(r.stdout)?.[1] ?? "-1", 16),
+      waitHint: Number.parseInt(/WAIT_HINT\s*:\s*(0x[0-9a-f]+)/i.exec(r.stdout)?.[1] ?? "-1", 16),
     };
   }
 
