@@ -2,7 +2,7 @@
 // scripts/build.ts; Windows cannot load a library from inside the executable, so it is copied
 // once to a file named after its content (two versions never share a name, and a copy that
 // another logagent has loaded is reused, not rewritten) and loaded from there.
-import { dlopen, ptr, type Pointer } from "bun:ffi";
+import { dlopen } from "bun:ffi";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -63,10 +63,6 @@ export function helper(): Helper {
 /** A NUL-terminated UTF-16 string for a `LPCWSTR` argument. Keep the buffer referenced during the call. */
 export function wide(s: string): Buffer {
   return Buffer.from(s + "\0", "utf16le");
-}
-
-export function widePtr(buffer: Buffer): Pointer {
-  return ptr(buffer);
 }
 
 /** Reads back a UTF-16 string the helper wrote into `buffer`. */

@@ -158,4 +158,3 @@ export async function runAsWindowsService(configPath: string): Promise<number> {
   return finish(EXIT.ok);
 }
 
-export { ERROR };
