@@ -17,10 +17,14 @@
 //   drops those, so `C:\logs\.. \x` is not what it says) are refused too.
 // - When a file is opened (tail/open-file.ts, through `confine`): its real
 //   path, links resolved, must be allowed, so that a link inside an allowed
-//   folder that points out, or a linked folder, is not followed. Short 8.3
-//   names on Windows are resolved there too. An allow glob's fixed folder may
-//   itself be a link (`/var` is one on macOS; a deploy's `current` link): its
-//   real path is looked up at that time, so a switched link is followed.
+//   folder that points out, or a linked folder, is not followed. The real
+//   path comes from the file system (realpathSync.native: Node's JS realpath
+//   resolves `link/..` as text); on Windows it is the file's final path name,
+//   links and junctions resolved, in long names as Windows documents it
+//   (checked under Wine with links; 8.3 names untested). An allow glob's
+//   fixed folder may itself be a link (`/var` is one on macOS; a deploy's
+//   `current` link): its real path is looked up at that time, so a switched
+//   link is followed.
 // A hard link is the file itself: no path rule can tell it from the original.
 import { realpathSync, statSync } from "node:fs";
 import { type GlobShape, HOST_FLAVOUR, type PathFlavour, globShape, isGlob, pathShape, pathText } from "../tail/glob";
