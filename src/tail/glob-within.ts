@@ -30,24 +30,15 @@ function sameRoot(a: GlobShape, b: GlobShape): boolean {
 
 /**
  * Segments `inner[i..]` within `outer[j..]`. A `**` of the outer side takes zero or more inner
- * segments of any kind (an inner `**` too); an inner `**` is covered by nothing else. Memoised, so
- * several `**` cost at most one visit per (i, j).
+ * segments of any kind (an inner `**` too); an inner `**` is covered by nothing else.
  */
 function segmentsWithin(inner: Segment[], outer: Segment[], flags: string): boolean {
-  const memo = new Map<number, boolean>();
-  const go = (i: number, j: number): boolean => {
-    const id = i * (outer.length + 1) + j;
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    let result: boolean;
-    if (j === outer.length) result = i === inner.length;
-    else if (outer[j]!.kind === "globstar") result = go(i, j + 1) || (i < inner.length && go(i + 1, j));
-    else if (i === inner.length || inner[i]!.kind === "globstar") result = false;
-    else result = segmentWithin(inner[i]!, outer[j]!, flags) && go(i + 1, j + 1);
-    memo.set(id, result);
-    return result;
-  };
-  return go(0, 0);
+  return decide(outer.length, (i, j, go) => {
+    if (j === outer.length) return i === inner.length;
+    if (outer[j]!.kind === "globstar") return go(i, j + 1) || (i < inner.length && go(i + 1, j));
+    if (i === inner.length || inner[i]!.kind === "globstar") return false;
+    return segmentWithin(inner[i]!, outer[j]!, flags) && go(i + 1, j + 1);
+  });
 }
 
 /** One segment (not `**`) within another. */
@@ -60,20 +51,27 @@ function segmentWithin(inner: Segment, outer: Segment, flags: string): boolean {
 
 /** The characters of one segment: an outer `*` takes any run of inner tokens; an inner `*` is covered only by an outer `*`. */
 function tokensWithin(inner: PatternToken[], outer: PatternToken[], flags: string): boolean {
-  const memo = new Map<number, boolean>();
-  const go = (p: number, q: number): boolean => {
-    const id = p * (outer.length + 1) + q;
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    let result: boolean;
+  return decide(outer.length, (p, q, go) => {
     const o = outer[q];
     const t = inner[p];
-    if (o === undefined) result = t === undefined;
-    else if (o.t === "star") result = go(p, q + 1) || (t !== undefined && go(p + 1, q));
-    else if (t === undefined || t.t === "star") result = false;
-    else result = tokenWithin(t, o, flags) && go(p + 1, q + 1);
-    memo.set(id, result);
-    return result;
+    if (o === undefined) return t === undefined;
+    if (o.t === "star") return go(p, q + 1) || (t !== undefined && go(p + 1, q));
+    if (t === undefined || t.t === "star") return false;
+    return tokenWithin(t, o, flags) && go(p + 1, q + 1);
+  });
+}
+
+/**
+ * "inner[i..] within outer[j..]" from (0, 0), where `step` answers one (i, j) from others: each
+ * is decided once, so several stars or `**` cost at most one visit per pair.
+ */
+function decide(outerLength: number, step: (i: number, j: number, go: (i: number, j: number) => boolean) => boolean): boolean {
+  const memo = new Map<number, boolean>();
+  const go = (i: number, j: number): boolean => {
+    const id = i * (outerLength + 1) + j;
+    let known = memo.get(id);
+    if (known === undefined) memo.set(id, (known = step(i, j, go)));
+    return known;
   };
   return go(0, 0);
 }

@@ -24,6 +24,24 @@ function wine(args: string[]) {
 
 afterAll(() => etcd.close());
 
+/** logagent.exe -c conf.ini under Wine, its stderr (the log) collected as it comes. */
+function startAgent(): { readonly output: string; kill(): Promise<void> } {
+  const proc = Bun.spawn([WINE_RUN, box.bin, "-c", conf], { cwd: box.dir, stdout: "ignore", stderr: "pipe" });
+  let output = "";
+  void (async () => {
+    for await (const chunk of proc.stderr) output += new TextDecoder().decode(chunk);
+  })();
+  return {
+    get output() {
+      return output;
+    },
+    async kill() {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
+}
+
 test("logagent.exe --version under Wine", () => {
   const r = wine(["--version"]);
   expect(r.stderr).toBe("");
@@ -66,20 +84,15 @@ test("logagent.exe under Wine ships appended lines from the etcd list to Kafka",
   const reader = await TopicReader.start([topic]);
   await putList(etcd, key, [{ path: winPath(log), topic }]);
   writeFileSync(conf, iniFor({ kafka: services.kafka, etcd: services.etcd, key }));
-  const proc = Bun.spawn([WINE_RUN, box.bin, "-c", conf], { cwd: box.dir, stdout: "ignore", stderr: "pipe" });
-  let output = "";
-  void (async () => {
-    for await (const chunk of proc.stderr) output += new TextDecoder().decode(chunk);
-  })();
+  const agent = startAgent();
   try {
     const deadline = Date.now() + 30_000;
-    while (!output.includes("Following file") && Date.now() < deadline) await Bun.sleep(100);
-    expect(output).toContain("Following file");
+    while (!agent.output.includes("Following file") && Date.now() < deadline) await Bun.sleep(100);
+    expect(agent.output).toContain("Following file");
     appendNumbered(log, "win", 0, 500);
     expect(await reader.waitFor(topic, 500, 30_000)).toEqual(numbered("win", 0, 500));
   } finally {
-    proc.kill("SIGKILL");
-    await proc.exited;
+    await agent.kill();
     await reader.stop();
   }
 }, 90_000);
@@ -109,21 +122,16 @@ test("logagent.exe: allow_paths in Windows form, case-insensitive; `..` and \\\\
   const reader = await TopicReader.start([topic]);
   await putList(etcd, key, [{ path: `${winPath(allowed)}\\*.LOG`, topic }]);
   expect(wine(["check", "-c", conf]).code).toBe(0);
-  const proc = Bun.spawn([WINE_RUN, box.bin, "-c", conf], { cwd: box.dir, stdout: "ignore", stderr: "pipe" });
-  let output = "";
-  void (async () => {
-    for await (const chunk of proc.stderr) output += new TextDecoder().decode(chunk);
-  })();
+  const agent = startAgent();
   try {
     const deadline = Date.now() + 30_000;
-    while (!(output.includes("Following file") && output.includes("File is not read")) && Date.now() < deadline) await Bun.sleep(100);
-    expect(output).toMatch(/Following file\. .*file=Z:\\\S+\\allowed\\app\.log/);
-    expect(output).toMatch(/WARN .*File is not read: a link, or a linked folder, in its path leads outside the allowed paths\..* file=Z:\\\S+\\allowed\\evil\.log target=Z:\\\S+\\secret\\key\.txt/);
+    while (!(agent.output.includes("Following file") && agent.output.includes("File is not read")) && Date.now() < deadline) await Bun.sleep(100);
+    expect(agent.output).toMatch(/Following file\. .*file=Z:\\\S+\\allowed\\app\.log/);
+    expect(agent.output).toMatch(/WARN .*File is not read: a link, or a linked folder, in its path leads outside the allowed paths\..* file=Z:\\\S+\\allowed\\evil\.log target=Z:\\\S+\\secret\\key\.txt/);
     appendNumbered(path.join(allowed, "app.log"), "win-allow", 0, 100);
     expect(await reader.waitFor(topic, 100, 30_000)).toEqual(numbered("win-allow", 0, 100));
   } finally {
-    proc.kill("SIGKILL");
-    await proc.exited;
+    await agent.kill();
     await reader.stop();
   }
 }, 120_000);
