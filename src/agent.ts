@@ -6,7 +6,7 @@ import { FilePositionStore } from "./checkpoint/file-position-store";
 import { ConfigError } from "./config/config-error";
 import type { AgentConfig } from "./config/load-ini";
 import { expandKey, type HostIdentity } from "./config/host";
-import { UNCONFINED_WARNING, allowPathProblems, confine } from "./discovery/allow-paths";
+import { UNCONFINED_WARNING, confine, screenEntries } from "./discovery/allow-paths";
 import type { CollectEntry } from "./discovery/collect-entry";
 import { EtcdCollectSource } from "./discovery/etcd-source";
 import { KafkaSink } from "./kafka/kafka-sink";
@@ -103,9 +103,10 @@ export class Agent {
    * reject the whole list, so the last good one keeps running.
    */
   private apply(entries: CollectEntry[], origin: string): boolean {
-    const { resolved, problems } = resolveEntries(entries, this.config, this.host);
     const allow = this.config.agent.allowPaths;
-    problems.push(...allowPathProblems(entries, allow));
+    const screened = screenEntries(entries, allow);
+    const { resolved, problems } = resolveEntries(screened.inside, this.config, this.host);
+    problems.push(...screened.problems);
     if (problems.length) {
       this.log.error("Collect list is invalid; the previous list keeps running.", { from: origin, problems: problems.join("; ") });
       return false;

@@ -11,7 +11,7 @@ import { coloursFor } from "./telemetry/colour";
 import { ConfigError } from "./config/config-error";
 import { detectHost, expandKey } from "./config/host";
 import { type IniRead, readIni } from "./config/load-ini";
-import { UNCONFINED_WARNING, allowPathProblems } from "./discovery/allow-paths";
+import { UNCONFINED_WARNING, screenEntries } from "./discovery/allow-paths";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
 import { type ResolvedEntry, resolveEntries } from "./kafka/output";
 import { createEtcdClient } from "./discovery/etcd-source";
@@ -68,7 +68,8 @@ async function checkList(ini: IniRead): Promise<number> {
   const entries: CollectEntry[] = [];
   if (kv) {
     const list = parseCollectList(kv.value.toString("utf8"));
-    const problems = list.problems.length ? list.problems : [...resolveEntries(list.entries, config, host).problems, ...allowPathProblems(list.entries, config.agent.allowPaths)];
+    const screened = screenEntries(list.entries, config.agent.allowPaths);
+    const problems = list.problems.length ? list.problems : [...resolveEntries(screened.inside, config, host).problems, ...screened.problems];
     if (problems.length) throw new ConfigError(problems.map((message) => ({ file: origin, message })));
     entries.push(...list.entries);
   }

@@ -6,7 +6,7 @@
 //
 // A name is not a file, so there are two checks:
 // - When a list is validated (by the agent before applying it, by `check`, and
-//   by anything else that validates a list: call allowPathProblems): an entry's
+//   by anything else that validates a list: call screenEntries): an entry's
 //   path, normalised as the scanner and the file system see it (`.`, `..`,
 //   repeated separators, `/` or `\` on Windows), must be matched by an allow
 //   glob; a glob entry only when every path it can match is (glob-within.ts,
@@ -125,13 +125,20 @@ export class AllowPaths implements Confinement {
   }
 }
 
-/** The entries of a list from etcd that `allow` refuses, each naming the entry, the field and the rule. */
-export function allowPathProblems(entries: readonly CollectEntry[], allow: AllowPaths | null): string[] {
-  if (!allow) return [];
-  return entries.flatMap((entry) => {
-    const problem = allow.entryProblem(entry.path);
-    return problem ? [`${entryLabel(entry)}: ${problem}`] : [];
-  });
+/**
+ * Screens a list from etcd before it is resolved: the entries `allow` lets through, and a problem
+ * for each other one, naming the entry, the field and the rule. A refused entry is not resolved,
+ * so nothing about its path is looked up on disk (whether it is a folder, say) and told back.
+ */
+export function screenEntries(entries: readonly CollectEntry[], allow: AllowPaths | null): { inside: CollectEntry[]; problems: string[] } {
+  const inside: CollectEntry[] = [];
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const problem = allow?.entryProblem(entry.path);
+    if (problem) problems.push(`${entryLabel(entry)}: ${problem}`);
+    else inside.push(entry);
+  }
+  return { inside, problems };
 }
 
 /** Resolved entries from etcd, confined to `allow` when files are opened. */

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { AllowPaths, allowPathProblems, confine } from "../../src/discovery/allow-paths";
+import { AllowPaths, confine, screenEntries } from "../../src/discovery/allow-paths";
 import type { CollectEntry } from "../../src/discovery/collect-entry";
 import type { PathFlavour } from "../../src/tail/glob";
 import { OutsideAllowedPaths, openTailHandle } from "../../src/tail/open-file";
@@ -83,18 +83,19 @@ describe("entryProblem: what an entry from etcd may name", () => {
     expect(a.entryProblem("/var/log/{a")).toBeUndefined();
   });
 
-  test("allowPathProblems names each refused entry; exclude cannot widen or rescue an entry", () => {
+  test("screenEntries names each refused entry and lets the others through; exclude cannot widen or rescue an entry", () => {
     const entries: CollectEntry[] = [
       { path: "/var/log/a.log", topic: "a" },
       { path: "/var/**/*.log", topic: "b", options: { exclude: ["/var/lib/**", "/var/cache/**"] } },
       { path: "/var/log/*.log", topic: "c", options: { exclude: ["*.gz"] } },
       { path: "/root/.ssh/id_rsa", topic: "d" },
     ];
-    const problems = allowPathProblems(entries, a);
+    const { inside, problems } = screenEntries(entries, a);
+    expect(inside).toEqual([entries[0]!, entries[2]!]);
     expect(problems).toHaveLength(2);
     expect(problems[0]).toStartWith('entry "/var/**/*.log": field "path" = "/var/**/*.log": the glob can match files outside');
     expect(problems[1]).toStartWith('entry "/root/.ssh/id_rsa": field "path" = "/root/.ssh/id_rsa" is outside');
-    expect(allowPathProblems(entries, null)).toEqual([]);
+    expect(screenEntries(entries, null)).toEqual({ inside: entries, problems: [] });
   });
 
   test("win32: case-insensitive, either separator, drive letters, `..`", () => {
