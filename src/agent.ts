@@ -6,12 +6,14 @@ import { FilePositionStore } from "./checkpoint/file-position-store";
 import { ConfigError } from "./config/config-error";
 import type { AgentConfig } from "./config/load-ini";
 import { expandKey, type HostIdentity } from "./config/host";
+import { UNCONFINED_WARNING, confine, screenEntries } from "./discovery/allow-paths";
 import type { CollectEntry } from "./discovery/collect-entry";
 import { EtcdCollectSource } from "./discovery/etcd-source";
 import { KafkaSink } from "./kafka/kafka-sink";
 import { type ResolvedEntry, resolveEntries } from "./kafka/output";
 import { LineQueue } from "./pipeline/line-queue";
 import { FileServer } from "./tail/file-server";
+import { account } from "./tail/unreadable";
 import type { Logger } from "./telemetry/logger";
 
 export class Agent {
@@ -69,6 +71,7 @@ export class Agent {
     this.files.start();
     if (config.etcd) {
       const key = expandKey(config.etcd.collectKeyTemplate, this.host);
+      if (!config.agent.allowPaths) this.log.warn(UNCONFINED_WARNING, { key, account: account() });
       this.etcd = new EtcdCollectSource(
         { endpoints: config.etcd.endpoints, timeoutMs: config.etcd.timeoutMs, key, stateDir: config.agent.stateDir },
         this.log.child("etcd"),
@@ -95,14 +98,20 @@ export class Agent {
     else this.log.info("Stopped; every line read was acknowledged by Kafka and positions are saved.", {}, "AgentStopped");
   }
 
-  /** A list from etcd: entries that do not resolve reject the whole list, so the last good one keeps running. */
+  /**
+   * A list from etcd: entries that do not resolve, or that name files outside [agent] allow_paths,
+   * reject the whole list, so the last good one keeps running.
+   */
   private apply(entries: CollectEntry[], origin: string): boolean {
-    const { resolved, problems } = resolveEntries(entries, this.config, this.host);
+    const allow = this.config.agent.allowPaths;
+    const screened = screenEntries(entries, allow);
+    const { resolved, problems } = resolveEntries(screened.inside, this.config, this.host);
+    problems.push(...screened.problems);
     if (problems.length) {
       this.log.error("Collect list is invalid; the previous list keeps running.", { from: origin, problems: problems.join("; ") });
       return false;
     }
-    this.applyResolved(resolved, origin);
+    this.applyResolved(confine(resolved, allow), origin);
     return true;
   }
 

@@ -11,6 +11,7 @@ import { coloursFor } from "./telemetry/colour";
 import { ConfigError } from "./config/config-error";
 import { detectHost, expandKey } from "./config/host";
 import { type IniRead, readIni } from "./config/load-ini";
+import { UNCONFINED_WARNING, screenEntries } from "./discovery/allow-paths";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
 import { type ResolvedEntry, resolveEntries } from "./kafka/output";
 import { createEtcdClient } from "./discovery/etcd-source";
@@ -67,12 +68,15 @@ async function checkList(ini: IniRead): Promise<number> {
   const entries: CollectEntry[] = [];
   if (kv) {
     const list = parseCollectList(kv.value.toString("utf8"));
-    const problems = list.problems.length ? list.problems : resolveEntries(list.entries, config, host).problems;
+    const screened = screenEntries(list.entries, config.agent.allowPaths);
+    const problems = list.problems.length ? list.problems : [...resolveEntries(screened.inside, config, host).problems, ...screened.problems];
     if (problems.length) throw new ConfigError(problems.map((message) => ({ file: origin, message })));
     entries.push(...list.entries);
   }
   printSummary(ini);
   console.log(`  etcd: ${endpoints}, key ${key} (host ${host.hostname}, ip ${host.ip})`);
+  if (config.agent.allowPaths) console.log(`  etcd may name: ${config.agent.allowPaths.patterns.join(", ")}`);
+  else console.log(`${pc.yellow("warning")} ${UNCONFINED_WARNING}`);
   if (!kv) {
     console.log(`${pc.yellow("note")} etcd key ${key} is absent: the agent would collect nothing until it is put.`);
     return EXIT_VALID;

@@ -10,6 +10,7 @@
 import { type Stats, statSync } from "node:fs";
 import path from "node:path";
 import { type CollectEntry, ENTRY_FIELD_NAMES, entryLabel, type StartFrom, validateEntries } from "../discovery/collect-entry";
+import { AllowPaths } from "../discovery/allow-paths";
 import { resolveEntries } from "../kafka/output";
 import type { OutputOptions } from "../kafka/output";
 import type { LogLevel } from "../telemetry/logger";
@@ -64,6 +65,8 @@ export interface AgentConfig {
     rotateWaitMs: number;
     rescanIntervalMs: number;
     maxOpenFiles: number;
+    /** The files a list from etcd may name; null when allow_paths is empty (any file). */
+    allowPaths: AllowPaths | null;
     /** Defaults of the [agent] options a collect entry may override (how its files are read). */
     tail: TailOptions;
     maxBufferBytes: number;
@@ -205,7 +208,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       const raw = listAllowed(section, key, spec) ? textOf(section, key) : undefined;
       if (raw === undefined) continue;
       const { value, problem } = parseOptionValue(spec, raw);
-      if (problem) report(section, key, problem);
+      if (problem) problems.push({ file, line: lineOfValue(section.name, key.name, problem), section: section.name, key: key.name, message: problem });
       else values.set(`${section.name}.${key.name}`, value);
     }
   }
@@ -257,6 +260,8 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     const kind = nonFileKind(where);
     if (kind) problems.push({ file, line: lineOf("agent", "log_file"), section: "agent", key: "log_file", message: `= ${JSON.stringify(logFile)}: is ${kind}; it must be a regular file, or not exist yet` });
   }
+  const allow = AllowPaths.compile(v("agent.allow_paths") ?? []);
+  for (const message of allow.problems) problems.push({ file, line: lineOfValue("agent", "allow_paths", message), section: "agent", key: "allow_paths", message });
   // Entries are resolved against [kafka], [agent] and [fields] below; that needs those sections
   // sound, not every entry: the valid entries are still resolved, so all problems come at once.
   if (problems.some((p) => !p.section?.startsWith(COLLECT_PREFIX))) throw fail();
@@ -296,6 +301,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       rotateWaitMs: v("agent.rotate_wait_ms"),
       rescanIntervalMs: v("agent.rescan_interval_ms"),
       maxOpenFiles: v("agent.max_open_files"),
+      allowPaths: allow.allow,
       tail: entryDefaults("agent") as unknown as TailOptions,
       maxBufferBytes: v("agent.max_buffer_bytes"),
       checkpointIntervalMs: v("agent.checkpoint_interval_ms"),

@@ -112,9 +112,56 @@ export function compileExcludes(patterns: string[], flavour: PathFlavour = HOST_
   return (file) => (name !== null && name.test(baseName(file))) || (path !== null && path.test(file));
 }
 
+/**
+ * What a glob can match, as structure rather than a RegExp, for reasoning about globs
+ * (glob-within.ts): its root and the segments of each brace alternative. A final `**` (one or more
+ * segments) is given as `**` then `*`, so that every `**` in a shape means "zero or more segments".
+ */
+export interface GlobShape {
+  rootKind: RootKind;
+  /** The root as written, separators normalised: `/`, `C:\`, `\\srv\share\`; "" when relative. */
+  root: string;
+  alternatives: Segment[][];
+  /** The flags of the patterns' RegExp sources ("iu" on win32: names compare case-insensitively). */
+  flags: string;
+}
+
+/** The shape of a glob; throws what compileGlob throws for a bad one. */
+export function globShape(pattern: string, flavour: PathFlavour = HOST_FLAVOUR): GlobShape {
+  const { root, alternatives } = parsePattern(pattern, flavour);
+  const r = regexParts(flavour);
+  const anyName: Segment = { kind: "pattern", src: `${r.notSep}*`, tokens: [{ t: "star", double: false }] };
+  const shaped = alternatives.map((segs) => (segs[segs.length - 1]?.kind === "globstar" ? [...segs, anyName] : segs));
+  return { rootKind: root.kind, root: root.text, alternatives: shaped, flags: r.flags };
+}
+
+/**
+ * The shape of one concrete path (no glob characters: `*` or `\` are part of names), with `.`,
+ * `..` and repeated separators resolved the way the file system resolves them when no link is in
+ * the way (above the root is the root).
+ */
+export function pathShape(file: string, flavour: PathFlavour = HOST_FLAVOUR): GlobShape {
+  const { root, rest } = splitRoot(file, flavour);
+  const segs: Segment[] = [];
+  for (const text of rest.split(flavour === "win32" ? /[\\/]+/ : /\/+/)) {
+    if (text === "" || text === ".") continue;
+    const last = segs[segs.length - 1];
+    if (text !== "..") segs.push({ kind: "literal", text });
+    else if (last && !(last.kind === "literal" && last.text === "..")) segs.pop();
+    else if (root.kind === "relative") segs.push({ kind: "literal", text });
+  }
+  return { rootKind: root.kind, root: root.text, alternatives: [segs], flags: regexParts(flavour).flags };
+}
+
+/** A pathShape written out again: the path normalised, for messages. */
+export function pathText(shape: GlobShape, flavour: PathFlavour = HOST_FLAVOUR): string {
+  const names = (shape.alternatives[0] ?? []).map((s) => (s.kind === "literal" ? s.text : ""));
+  return shape.root + names.join(flavour === "win32" ? "\\" : "/");
+}
+
 // ---- Parsing: root, then tokens, then brace expansion, then segments.
 
-type RootKind = "relative" | "absolute" | "drive" | "unc" | "device";
+export type RootKind = "relative" | "absolute" | "drive" | "unc" | "device";
 
 interface Root {
   kind: RootKind;
@@ -132,7 +179,11 @@ type Token =
   | { t: "class"; src: string }
   | { t: "alt"; options: Token[][] };
 
-type Segment = { kind: "globstar" } | { kind: "literal"; text: string } | { kind: "pattern"; src: string };
+/** A character-level piece of a segment that holds glob characters. */
+export type PatternToken = { t: "lit"; c: string } | { t: "star"; double: boolean } | { t: "one" } | { t: "class"; src: string };
+
+/** One path segment: `**`, a name without glob characters, or a pattern (`src` is its RegExp source). */
+export type Segment = { kind: "globstar" } | { kind: "literal"; text: string } | { kind: "pattern"; src: string; tokens: PatternToken[] };
 
 interface Parsed {
   root: Root;
@@ -314,7 +365,7 @@ function segmentsOf(seq: Token[], root: Root, r: RegexParts, fail: (problem: str
       out.push({ kind: "literal", text });
       continue;
     }
-    out.push({ kind: "pattern", src: tokens.map(tokenSource).join("") });
+    out.push({ kind: "pattern", src: tokens.map(tokenSource).join(""), tokens: tokens as PatternToken[] });
   }
   return out;
 

@@ -15,6 +15,7 @@ import type { Encoding } from "../lines/encoding";
 import type { LineOptions } from "../lines/line-processor";
 import { compileUserPattern } from "../lines/user-pattern";
 import { compileExcludes, compileGlob, isGlob, type Glob } from "./glob";
+import type { Confinement } from "./open-file";
 
 /** The [agent] options a collect entry may override, as parsed from the INI (snake_case, like the keys). */
 export interface TailOptions {
@@ -46,6 +47,8 @@ export interface TailSettings {
   lines: LineOptions;
   /** Compares settings: a changed entry is re-applied only when this differs. */
   signature: string;
+  /** Set for an entry from etcd under [agent] allow_paths: each file's real path is checked when it is opened. */
+  confine?: Confinement;
 }
 
 /** Resolves an entry's tail settings over the INI's defaults, or says what is wrong (naming the field). */

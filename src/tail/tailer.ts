@@ -22,7 +22,7 @@ import type { Logger } from "../telemetry/logger";
 import { Backoff } from "../util/backoff";
 import { identityKey, identityOf, sameFile, type FileIdentity } from "./file-identity";
 import { FileReader, type LineSink, type ReaderFormat, type Room } from "./file-reader";
-import { openTailHandle, type TailHandle } from "./open-file";
+import { OutsideAllowedPaths, openTailHandle, type TailHandle } from "./open-file";
 import type { OpenFiles } from "./open-files";
 import { scanGlob } from "./path-scanner";
 import type { TailSettings } from "./tail-settings";
@@ -496,7 +496,7 @@ export class Tailer {
   }
 
   private forget(f: Followed): "gone" {
-    if (f.trouble) {
+    if (f.trouble && f.trouble.code !== "EOUTSIDE") {
       const offset = f.reader?.offset ?? this.options.positions.find(f.identity)?.offset ?? 0;
       this.log.error("File is gone before it could be read again: removed, or moved out of its folder; anything it held after the offset was not collected.", { path: this.path, file: f.name, offset });
     }
@@ -532,7 +532,7 @@ export class Tailer {
     /** The reader `handle` was given to, which closes it from then on. */
     let holder: FileReader | null = null;
     try {
-      handle = openTailHandle(f.name);
+      handle = openTailHandle(f.name, this.options.settings.confine);
       const stats = handle.stat();
       // Identity comes from the open handle, not an earlier stat of the name: if the name was switched
       // in between, this is not the file that was found.
@@ -614,7 +614,9 @@ export class Tailer {
     if (f.trouble?.code !== code) {
       const offset = f.reader?.offset ?? this.options.positions.find(f.identity)?.offset;
       const fields = { path: this.path, file: f.name, cause: words, code, offset };
-      if (opened) this.log.warn("Cannot read file; trying again until it can be, without saying so each time. Nothing is lost: it is read from where it was.", fields);
+      if (err instanceof OutsideAllowedPaths) {
+        this.log.warn("File is not read: a link, or a linked folder, in its path leads outside the allowed paths. Looked at again in case the link changes, without saying so each time.", { path: this.path, file: f.name, target: err.realPath, rule: this.options.settings.confine?.rule });
+      } else if (opened) this.log.warn("Cannot read file; trying again until it can be, without saying so each time. Nothing is lost: it is read from where it was.", fields);
       else this.log.warn("Cannot open file; trying again until it can be, without saying so each time. Nothing is lost: it is read from where it was.", fields);
       f.trouble = { code, backoff: new Backoff(this.options.baseIntervalMs, this.options.idleMaxMs), retryAt: 0 };
     } else {

@@ -53,7 +53,7 @@ function wordsFor(code: string, e: NodeJS.ErrnoException, platform: NodeJS.Platf
  * effective uid, the one permissions are checked against), the user name on Windows. Not
  * os.userInfo() on Unix: Bun takes the name from $USER there, which a service manager may not set.
  */
-function account(): string {
+export function account(): string {
   if (process.platform === "win32") return os.userInfo().username;
   const uid = process.geteuid?.() ?? -1;
   const name = userName(uid);

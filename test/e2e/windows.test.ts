@@ -3,7 +3,7 @@
 // `check -c`, and ships lines from etcd's list to Kafka. Paths are absolute:
 // Wine fails some relative file operations.
 import { afterAll, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { iniFor, sandbox } from "../support/agent-process";
 import { ROOT, services, unique } from "../support/env";
@@ -23,6 +23,24 @@ function wine(args: string[]) {
 }
 
 afterAll(() => etcd.close());
+
+/** logagent.exe -c conf.ini under Wine, its stderr (the log) collected as it comes. */
+function startAgent(): { readonly output: string; kill(): Promise<void> } {
+  const proc = Bun.spawn([WINE_RUN, box.bin, "-c", conf], { cwd: box.dir, stdout: "ignore", stderr: "pipe" });
+  let output = "";
+  void (async () => {
+    for await (const chunk of proc.stderr) output += new TextDecoder().decode(chunk);
+  })();
+  return {
+    get output() {
+      return output;
+    },
+    async kill() {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
+}
 
 test("logagent.exe --version under Wine", () => {
   const r = wine(["--version"]);
@@ -66,20 +84,54 @@ test("logagent.exe under Wine ships appended lines from the etcd list to Kafka",
   const reader = await TopicReader.start([topic]);
   await putList(etcd, key, [{ path: winPath(log), topic }]);
   writeFileSync(conf, iniFor({ kafka: services.kafka, etcd: services.etcd, key }));
-  const proc = Bun.spawn([WINE_RUN, box.bin, "-c", conf], { cwd: box.dir, stdout: "ignore", stderr: "pipe" });
-  let output = "";
-  void (async () => {
-    for await (const chunk of proc.stderr) output += new TextDecoder().decode(chunk);
-  })();
+  const agent = startAgent();
   try {
     const deadline = Date.now() + 30_000;
-    while (!output.includes("Following file") && Date.now() < deadline) await Bun.sleep(100);
-    expect(output).toContain("Following file");
+    while (!agent.output.includes("Following file") && Date.now() < deadline) await Bun.sleep(100);
+    expect(agent.output).toContain("Following file");
     appendNumbered(log, "win", 0, 500);
     expect(await reader.waitFor(topic, 500, 30_000)).toEqual(numbered("win", 0, 500));
   } finally {
-    proc.kill("SIGKILL");
-    await proc.exited;
+    await agent.kill();
     await reader.stop();
   }
 }, 90_000);
+
+test("logagent.exe: allow_paths in Windows form, case-insensitive; `..` and \\\\?\\ entries refused by check; a link pointing outside refused when opened while the rest ships", async () => {
+  const topic = unique("win-allow");
+  const key = `/logagent/${unique("win-allow")}/collect_config`;
+  const allowed = path.join(box.dir, "allowed");
+  const secret = path.join(box.dir, "secret");
+  mkdirSync(allowed);
+  mkdirSync(secret);
+  writeFileSync(path.join(secret, "key.txt"), "SECRET\n");
+  writeFileSync(path.join(allowed, "app.log"), "");
+  symlinkSync(path.join(secret, "key.txt"), path.join(allowed, "evil.log"));
+  // The rule in upper case with a lower-case drive; entries as Wine shows the files (Z:\tmp\...).
+  const rule = `z:${winPath(allowed).slice(2).toUpperCase()}\\**`;
+  writeFileSync(conf, iniFor({ kafka: services.kafka, etcd: services.etcd, key, extra: `allow_paths = ${rule}` }));
+  const dotdot = `${winPath(allowed)}\\..\\secret\\key.txt`;
+  const device = `\\\\?\\${winPath(allowed)}\\app.log`;
+  await putList(etcd, key, [{ path: `${winPath(allowed)}\\*.LOG`, topic }, { path: dotdot, topic }, { path: device, topic }]);
+  const refused = wine(["check", "-c", conf]);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain(`entry ${JSON.stringify(dotdot)}: field "path" = ${JSON.stringify(dotdot)} (that is ${JSON.stringify(`${winPath(secret)}\\key.txt`)}) is outside [agent] allow_paths (${JSON.stringify(rule)})`);
+  expect(refused.stderr).toContain(`entry ${JSON.stringify(device)}: field "path" = ${JSON.stringify(device)}: \\\\?\\Z:\\ paths are not normalised by Windows`);
+
+  await createTopics([topic]);
+  const reader = await TopicReader.start([topic]);
+  await putList(etcd, key, [{ path: `${winPath(allowed)}\\*.LOG`, topic }]);
+  expect(wine(["check", "-c", conf]).code).toBe(0);
+  const agent = startAgent();
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!(agent.output.includes("Following file") && agent.output.includes("File is not read")) && Date.now() < deadline) await Bun.sleep(100);
+    expect(agent.output).toMatch(/Following file\. .*file=Z:\\\S+\\allowed\\app\.log/);
+    expect(agent.output).toMatch(/WARN .*File is not read: a link, or a linked folder, in its path leads outside the allowed paths\..* file=Z:\\\S+\\allowed\\evil\.log target=Z:\\\S+\\secret\\key\.txt/);
+    appendNumbered(path.join(allowed, "app.log"), "win-allow", 0, 100);
+    expect(await reader.waitFor(topic, 100, 30_000)).toEqual(numbered("win-allow", 0, 100));
+  } finally {
+    await agent.kill();
+    await reader.stop();
+  }
+}, 120_000);

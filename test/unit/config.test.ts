@@ -150,3 +150,14 @@ test("a log_file that is a FIFO or a directory is refused: writing to it would b
   expect(problems(ini(dir))).toEqual([`/etc/logagent/conf.ini:4: [agent] log_file = ${JSON.stringify(dir)}: is a directory; it must be a regular file, or not exist yet`]);
   expect(problems(ini(path.join(dir, "agent.log")))).toEqual([]);
 });
+
+test("[agent] allow_paths: globs as repeated key[] lines; a bad one names its own line, the value and the fix; unset is null", () => {
+  const c = parseIni(`${TUTORIAL}[agent]\nallow_paths[] = /var/log/**\nallow_paths[] = /srv/*/logs/*.log\n`, "/etc/logagent/conf.ini");
+  expect(c.agent.allowPaths?.patterns).toEqual(["/var/log/**", "/srv/*/logs/*.log"]);
+  expect(parseIni(TUTORIAL, "/etc/logagent/conf.ini").agent.allowPaths).toBeNull();
+  expect(problems(`${TUTORIAL}[agent]\nallow_paths[] = /var/log/**\nallow_paths[] = srv/logs/*.log\nallow_paths[] = /var/lib/\n`)).toEqual([
+    '/etc/logagent/conf.ini:11: [agent] allow_paths = "srv/logs/*.log": must be an absolute path',
+    '/etc/logagent/conf.ini:12: [agent] allow_paths = "/var/lib/": names a folder, and allow_paths names files: write "/var/lib/**" to allow every file below it',
+  ]);
+  expect(problems(`${TUTORIAL}[agent]\nallow_paths[] = /var/log/**\nallow_paths[] = /var/{a\n`)).toEqual(['/etc/logagent/conf.ini:11: [agent] allow_paths = "/var/{a": is not a valid glob (unclosed "{" at character 6)']);
+});
