@@ -1,9 +1,9 @@
 // Benchmark: logagent against kcat (librdkafka) and rsyslog (imfile + omkafka), on one local
 // Kafka broker, in one run, on the same prepared files. It prints figures; it is not a test.
 //
-//   bun bench/run.ts            full run (about 13 minutes on 2 cores)
+//   bun bench/run.ts            full run (about 14 minutes on 2 cores)
 //   bun bench/run.ts --quick    a much smaller run for development (about 4 minutes)
-//   npm run bench:tail          latency + idle, logagent only (about 7 minutes), into bench/results/tail
+//   npm run bench:tail          latency + idle, logagent only (about 6 minutes), into bench/results/tail
 //
 // Options: --quick, --only=throughput,latency,idle, --tools=logagent,kcat,rsyslog, --cases=1x100,8x1024
 // (throughput cases as FILESxLINEBYTES), --build (rebuild the agent first), --no-verify (skip reading
