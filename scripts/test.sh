@@ -26,6 +26,7 @@ BUN=$ROOT/node_modules/.bin/bun
 scripts/wine/setup.sh >&2
 "$BUN" scripts/build.ts linux-x64 windows-x64 linux-x64-baseline windows-x64-baseline >&2
 node_modules/.bin/tsc --noEmit -p . >&2
+node_modules/.bin/tsc --noEmit -p bench >&2
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/logagent-services.XXXXXX")
 rmdir "$RUN_DIR" # services.sh wants to create it
