@@ -9,7 +9,8 @@
 #                                                 last stdout line = its client URL
 #   scripts/services.sh start-etcd-cluster RUN_DIR  start etcd-m1..3 together; last line = their URLs
 #   scripts/services.sh stop-etcd RUN_DIR NAME    stop an extra etcd, keep its data (a member rejoins
-#                                                 with start-etcd); `stop` stops and deletes them all
+#                                                 with start-etcd)
+#   scripts/services.sh remove-etcd RUN_DIR NAME  stop it and delete its data; `stop` does so for all
 #
 # Env: ETCD_PORT (23790) ETCD_PEER_PORT (23800) KAFKA_PORT (29092)
 #      KAFKA_CONTROLLER_PORT (29093) KAFKA_SASL_PORT (29094) KAFKA_SSL_PORT (29095)
@@ -229,9 +230,14 @@ wait_extra_etcd() { # name
   die "$1 did not become healthy"
 }
 
+remove_extra_etcd() { # name
+  stop_proc "$1"
+  rm -rf "${RUN_DIR:?}/$1-data"
+}
+
 stop_extra_etcds() {
   local name
-  for name in $EXTRA_ETCDS; do stop_proc "$name"; rm -rf "${RUN_DIR:?}/$name-data"; done
+  for name in $EXTRA_ETCDS; do remove_extra_etcd "$name"; done
 }
 
 # ---------------------------------------------------------------- tls
@@ -478,5 +484,8 @@ case ${1:-} in
   stop-etcd)
     need_dir "${2:-}" "stop-etcd"; [[ -n ${3:-} ]] || die "usage: $0 stop-etcd RUN_DIR NAME"
     extra_etcd_port "$3" >/dev/null; stop_proc "$3" ;;
-  *) die "usage: $0 start [RUN_DIR] | stop RUN_DIR | stop-kafka RUN_DIR | start-kafka RUN_DIR | start-etcd RUN_DIR NAME | start-etcd-cluster RUN_DIR | stop-etcd RUN_DIR NAME" ;;
+  remove-etcd)
+    need_dir "${2:-}" "remove-etcd"; [[ -n ${3:-} ]] || die "usage: $0 remove-etcd RUN_DIR NAME"
+    extra_etcd_port "$3" >/dev/null; remove_extra_etcd "$3" ;;
+  *) die "usage: $0 start [RUN_DIR] | stop RUN_DIR | stop-kafka RUN_DIR | start-kafka RUN_DIR | start-etcd RUN_DIR NAME | start-etcd-cluster RUN_DIR | stop-etcd RUN_DIR NAME | remove-etcd RUN_DIR NAME" ;;
 esac

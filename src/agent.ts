@@ -70,7 +70,7 @@ export class Agent {
     if (config.etcd) {
       const key = expandKey(config.etcd.collectKeyTemplate, this.host);
       this.etcd = new EtcdCollectSource(
-        { endpoints: config.etcd.endpoints, timeoutMs: config.etcd.timeoutMs, key, stateDir: config.agent.stateDir },
+        { etcd: config.etcd, key, stateDir: config.agent.stateDir },
         this.log.child("etcd"),
         (entries, origin) => this.apply(entries, origin),
       );
