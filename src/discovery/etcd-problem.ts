@@ -35,7 +35,13 @@ export function errorDetail(message: string): string {
   return text.replace(/^(?:Error(?: \[[A-Z_]+\])?: )/, "").replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/, "").trim();
 }
 
+/** etcd3 sets a member aside for a few seconds after it failed (etcd-client.ts), and meanwhile reports only that. */
+export function isSetAside(err: unknown): boolean {
+  return err instanceof Error && /circuit breaker is open/i.test(err.message);
+}
+
 export function etcdProblem(err: unknown, tlsFailure: Error | null = null): EtcdProblem {
+  if (isSetAside(err)) return { kind: "unreachable", summary: "etcd did not answer", detail: "every endpoint failed moments ago; each is tried again after a few seconds" };
   const message = err instanceof Error ? err.message : String(err);
   let detail = errorDetail(message);
   if ((detail === "null" || detail === "") && tlsFailure) detail = errorDetail(tlsFailure.message);

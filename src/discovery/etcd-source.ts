@@ -27,7 +27,7 @@ import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { type CollectEntry, parseCollectList } from "./collect-entry";
 import type { EtcdConnection } from "./etcd-client";
-import { type EtcdProblem, errorDetail, etcdProblem } from "./etcd-problem";
+import { type EtcdProblem, errorDetail, etcdProblem, isSetAside } from "./etcd-problem";
 import { type KeyWatch, openKeyWatch } from "./key-watch";
 
 export type EtcdClientSettings = Pick<EtcdSettings, "endpoints" | "timeoutMs" | "tls" | "auth">;
@@ -132,7 +132,9 @@ export class EtcdCollectSource {
         lost = { at: performance.now(), member: watch.member, error: end.error };
       } catch (err) {
         if (this.stopped()) break;
-        const problem = this.connection?.describe(err) ?? etcdProblem(err);
+        // Right after a watch broke, its member is set aside and only says so: the break says more.
+        const cause = isSetAside(err) && lost ? lost.error : err;
+        const problem = this.connection?.describe(cause) ?? etcdProblem(cause);
         const detail = { ...fields(), ...(this.options.etcd.auth ? { user: this.options.etcd.auth.username } : {}), error: problem.detail };
         if (!outage || outage.problem.summary !== problem.summary) {
           const sentence = `${problem.summary}; collecting with the current list and retrying.`;

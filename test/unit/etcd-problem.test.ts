@@ -2,7 +2,7 @@
 // ones etcd3 and gRPC gave against the real etcd 3.4 (tests/e2e/etcd-secure
 // drives each case end to end); here each is pinned to its kind and sentence.
 import { expect, test } from "bun:test";
-import { errorDetail, etcdProblem } from "../../src/discovery/etcd-problem";
+import { errorDetail, etcdProblem, isSetAside } from "../../src/discovery/etcd-problem";
 
 const wrapped = (last: string) => new Error(`14 UNAVAILABLE: No connection established. Last error: ${last}. Resolution note: `);
 
@@ -52,4 +52,11 @@ test("anything else is 'unreachable': a refused connection, a dropped one, a dea
   for (const err of [wrapped("Error: connect ECONNREFUSED 127.0.0.1:1"), new Error("14 UNAVAILABLE: Connection dropped"), new Error("4 DEADLINE_EXCEEDED: Deadline exceeded"), "no answer within 5000 ms"]) {
     expect(etcdProblem(err)).toMatchObject({ kind: "unreachable", summary: "etcd did not answer" });
   }
+});
+
+test("a member set aside after a failure (etcd3's circuit breaker) is 'unreachable', said in words, not as the breaker's message", () => {
+  const err = new Error("Execution prevented because the circuit breaker is open");
+  expect(isSetAside(err)).toBe(true);
+  expect(isSetAside(new Error("14 UNAVAILABLE: Connection dropped"))).toBe(false);
+  expect(etcdProblem(err)).toEqual({ kind: "unreachable", summary: "etcd did not answer", detail: "every endpoint failed moments ago; each is tried again after a few seconds" });
 });
