@@ -4,7 +4,8 @@
 // `auth enable` with a user whose role reads only this host's key; and against
 // an etcd that requires client certificates. The agent and `check` use the
 // same settings; each refusal is one clear sentence naming the settings, and
-// the agent keeps its cached list meanwhile. The password never shows.
+// the agent keeps its cached list meanwhile. The password never shows. The
+// Windows build makes the same TLS check, under Wine.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import { services, unique } from "../support/env";
 import { type EtcdctlAccess, etcdctl, removeEtcd, startEtcd } from "../support/etcd";
 import { appendNumbered, literal, numbered } from "../support/files";
 import { TopicReader, createTopics } from "../support/kafka";
+import { WINE_RUN, winPath } from "../support/wine";
 
 const pki = services.etcdTls;
 const box = sandbox();
@@ -190,6 +192,26 @@ describe("etcd that requires client certificates", () => {
       await agent.stop();
     }
   }, 60_000);
+});
+
+test("logagent.exe under Wine: TLS by IP with the user is valid; 127.0.0.2, which the certificate does not list, is refused (exit 4)", () => {
+  const win = sandbox("windows-x64");
+  const conf = path.join(win.dir, "conf.ini");
+  const wine = (ini: string) => {
+    writeFileSync(conf, ini);
+    const r = Bun.spawnSync([WINE_RUN, win.bin, "check", "-c", conf], { cwd: win.dir, env: { ...process.env, ...secretEnv }, stdout: "pipe", stderr: "pipe" });
+    return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  };
+  etcdctl(root, "put", key, JSON.stringify([{ path: "C:\\logs\\app.log", topic: t1 }]));
+  const ok = wine(tlsIni({ ca: winPath(pki.ca) }));
+  expect(ok.stderr).toBe("");
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toContain(`, TLS, user ${user})`);
+  expect(ok.stdout).toContain(`C:\\logs\\app.log -> topic ${t1}`);
+  const other = tlsUrl.replace("127.0.0.1", "127.0.0.2");
+  const refused = wine(tlsIni({ ca: winPath(pki.ca), address: other }));
+  expect(refused.code).toBe(4);
+  expect(refused.stderr).toContain("IP: 127.0.0.2 is not in the cert's list: 127.0.0.1");
 });
 
 test("https:// to an etcd serving plain http: exit 4, suggesting http://", () => {
