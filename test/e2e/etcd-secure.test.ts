@@ -2,7 +2,8 @@
 // started with TLS (the run's CA, a server certificate whose subject
 // alternative names hold IP 127.0.0.1, made with openssl by services.sh) and
 // `auth enable` with a user whose role reads only this host's key; and against
-// an etcd that requires client certificates. The agent and `check` use the
+// an etcd that requires client certificates, where the certificate's common
+// name is the user whose role reads that key. The agent and `check` use the
 // same settings; each refusal is one clear sentence naming the settings, and
 // the agent keeps its cached list meanwhile. The password never shows. The
 // Windows build makes the same TLS check, under Wine.
@@ -172,18 +173,32 @@ describe("etcd that requires client certificates", () => {
     noStack(r.stderr);
   });
 
-  test("with one, the agent gets the list and watches it", async () => {
+  test("with one, whose common name is an etcd user with a role for this key only: the agent gets and watches the list; another key is refused", async () => {
+    // With auth on, etcd takes the user from the certificate's common name (services.sh: CN=logagent-client).
     const access: EtcdctlAccess = { endpoints: mtlsUrl, ca: pki.ca, cert: pki.cert, key: pki.key };
+    etcdctl(access, "user", "add", "root", `--new-user-password=${rootPassword}`);
+    etcdctl(access, "user", "grant-role", "root", "root");
+    etcdctl(access, "role", "add", "logagent-client");
+    etcdctl(access, "role", "grant-permission", "logagent-client", "read", key);
+    etcdctl(access, "user", "add", "logagent-client", `--new-user-password=${randomBytes(12).toString("hex")}`);
+    etcdctl(access, "user", "grant-role", "logagent-client", "logagent-client");
+    etcdctl(access, "auth", "enable");
+    const writer = { ...access, user: `root:${rootPassword}` };
+    etcdctl(writer, "put", key, "[]");
+    etcdctl(writer, "put", otherKey, "[]");
     const own = sandbox();
     const c = path.join(own.dir, "c.log");
     writeFileSync(c, "");
-    etcdctl(access, "put", key, "[]");
-    const ini = iniFor({ kafka: services.kafka, etcd: mtlsUrl, key, etcdExtra: `tls_ca_file = ${pki.ca}\ntls_cert_file = ${pki.cert}\ntls_key_file = ${pki.key}`, extra: "from = beginning" });
-    expect(check(ini).stdout).toContain(", TLS with a client certificate)");
-    const agent = new AgentProcess(own.dir, own.bin, ini);
+    const ini = (k: string) =>
+      iniFor({ kafka: services.kafka, etcd: mtlsUrl, key: k, etcdExtra: `tls_ca_file = ${pki.ca}\ntls_cert_file = ${pki.cert}\ntls_key_file = ${pki.key}`, extra: "from = beginning" });
+    expect(check(ini(key)).stdout).toContain(", TLS with a client certificate)");
+    const refused = check(ini(otherKey));
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain("etcd refused to let this user read the collect list key");
+    const agent = new AgentProcess(own.dir, own.bin, ini(key));
     try {
       await agent.waitForLog(/Watching the collect list in etcd\./);
-      etcdctl(access, "put", key, JSON.stringify([{ path: c, topic: t3 }]));
+      etcdctl(writer, "put", key, JSON.stringify([{ path: c, topic: t3 }]));
       await agent.waitForLog(new RegExp(`Following file\\. path=${literal(c)}`));
       appendNumbered(c, "c", 0, 20);
       expect(await reader.waitFor(t3, 20)).toEqual(numbered("c", 0, 20));
