@@ -45,9 +45,10 @@ export async function openKeyWatch(client: Etcd3, key: string, fromRevision: big
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        // end() first: etcd3 counts an error on a stream that is still writable against its member,
-        // and cancelling our own stream is no fault of the member.
-        stream.end();
+        // etcd3 counts an error on a stream that is still writable against its member (which it then
+        // sets aside for a while): right for a member that broke the stream or never confirmed the
+        // watch, wrong when the watch is merely over, so then the stream is ended first.
+        if (end.kind !== "broken") stream.end();
         stream.cancel();
         resolve(end);
         if (!created) rejectCreated("error" in end ? end.error : new Error(`the watch ended before etcd confirmed it (${end.kind})`));
