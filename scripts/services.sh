@@ -5,9 +5,16 @@
 #   scripts/services.sh stop RUN_DIR         stop both, delete data (KEEP_LOGS=1 keeps *.log)
 #   scripts/services.sh stop-kafka RUN_DIR   stop only the broker, keep its data
 #   scripts/services.sh start-kafka RUN_DIR  restart the broker, wait until ready
+#   scripts/services.sh start-etcd RUN_DIR NAME   start an extra etcd (below), wait until healthy;
+#                                                 last stdout line = its client URL
+#   scripts/services.sh start-etcd-cluster RUN_DIR  start etcd-m1..3 together; last line = their URLs
+#   scripts/services.sh stop-etcd RUN_DIR NAME    stop an extra etcd, keep its data (a member rejoins
+#                                                 with start-etcd)
+#   scripts/services.sh remove-etcd RUN_DIR NAME  stop it and delete its data; `stop` does so for all
 #
 # Env: ETCD_PORT (23790) ETCD_PEER_PORT (23800) KAFKA_PORT (29092)
 #      KAFKA_CONTROLLER_PORT (29093) KAFKA_SASL_PORT (29094) KAFKA_SSL_PORT (29095)
+#      ETCD_EXTRA_PORT_BASE (ETCD_PEER_PORT + 1; the extra etcds use it and the next 9 ports)
 #      KAFKA_VERSION LOGAGENT_CACHE KEEP_LOGS
 # Callers read RUN_DIR/services.env (ETCD_ENDPOINTS, KAFKA_BROKERS, ...).
 #
@@ -18,6 +25,13 @@
 #   KAFKA_SSL_PORT   SSL with a per-run test CA (RUN_DIR/tls); client certs are requested,
 #                    not required. Server cert: CN/DNS localhost + IP 127.0.0.1.
 # No authorizer: any authenticated client may produce/consume.
+#
+# Extra etcds, started only by the tests that need them (loopback, fresh data dir, per-run PKI):
+#   etcd-tls    https on ETCD_EXTRA_PORT_BASE, server certificate from RUN_DIR/tls (IP SAN 127.0.0.1);
+#               also listening on 127.0.0.2, an address the certificate does not name
+#   etcd-mtls   https on BASE+2, and clients must present a certificate signed by the test CA
+#   etcd-m1..3  one 3-member cluster over http: clients on BASE+4, BASE+6, BASE+8
+# Tests enable etcd auth themselves (etcdctl), as an operator would.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +39,7 @@ KAFKA_VERSION=${KAFKA_VERSION:-4.1.2}
 LOG4J_VERSION=${LOG4J_VERSION:-2.24.3}
 ETCD_PORT=${ETCD_PORT:-23790}
 ETCD_PEER_PORT=${ETCD_PEER_PORT:-23800}
+ETCD_EXTRA_PORT_BASE=${ETCD_EXTRA_PORT_BASE:-$((ETCD_PEER_PORT + 1))}
 KAFKA_PORT=${KAFKA_PORT:-29092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-29093}
 KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-29094}
@@ -145,6 +160,84 @@ start_etcd() {
   done
   tail -n 40 "$RUN_DIR/etcd.log" "$RUN_DIR/etcd.out" >&2 2>/dev/null || true
   die "etcd did not become healthy"
+}
+
+# ---------------------------------------------------------------- extra etcds
+EXTRA_ETCDS="etcd-tls etcd-mtls etcd-m1 etcd-m2 etcd-m3"
+
+extra_etcd_port() { # name -> its client port; the peer port is the next one
+  local b=$ETCD_EXTRA_PORT_BASE
+  case $1 in
+    etcd-tls) echo "$b" ;;
+    etcd-mtls) echo $((b + 2)) ;;
+    etcd-m[123]) echo $((b + 2 + 2 * ${1#etcd-m})) ;;
+    *) die "unknown etcd $1 (known: $EXTRA_ETCDS)" ;;
+  esac
+}
+
+extra_etcd_url() { # name -> client URL
+  local scheme=http
+  [[ $1 == etcd-tls || $1 == etcd-mtls ]] && scheme=https
+  echo "$scheme://127.0.0.1:$(extra_etcd_port "$1")"
+}
+
+# etcdctl flags that reach this etcd (CA, and the client certificate where one is required).
+extra_etcdctl() { # name args...
+  local name=$1 tls=$RUN_DIR/tls; shift
+  local flags=(--endpoints="$(extra_etcd_url "$name")" --dial-timeout=1s)
+  [[ $name == etcd-tls || $name == etcd-mtls ]] && flags+=(--cacert="$tls/ca.pem")
+  [[ $name == etcd-mtls ]] && flags+=(--cert="$tls/client.pem" --key="$tls/client.key")
+  ETCDCTL_API=3 etcdctl "${flags[@]}" "$@"
+}
+
+spawn_extra_etcd() { # name: no wait (cluster members wait for each other)
+  local name=$1 port peer_port client peer listen tls=$RUN_DIR/tls args=()
+  [[ -f $tls/ca.pem ]] || die "$RUN_DIR has no test PKI (run start first)"
+  if live_pid "$name" >/dev/null; then log "$name already running"; return 0; fi
+  port=$(extra_etcd_port "$name"); peer_port=$((port + 1))
+  client=$(extra_etcd_url "$name"); peer=http://127.0.0.1:$peer_port listen=$client
+  [[ $name == etcd-tls ]] && listen+=,https://127.0.0.2:$port
+  port_in_use "$port" && die "port $port busy (set ETCD_EXTRA_PORT_BASE)"
+  port_in_use "$peer_port" && die "port $peer_port busy (set ETCD_EXTRA_PORT_BASE)"
+  case $name in
+    etcd-tls) args=(--cert-file "$tls/server.pem" --key-file "$tls/server.key") ;;
+    etcd-mtls) args=(--cert-file "$tls/server.pem" --key-file "$tls/server.key" --client-cert-auth --trusted-ca-file "$tls/ca.pem") ;;
+    etcd-m*)
+      local m cluster=()
+      for m in 1 2 3; do cluster+=("etcd-m$m=http://127.0.0.1:$(($(extra_etcd_port "etcd-m$m") + 1))"); done
+      args=(--initial-cluster "$(IFS=,; echo "${cluster[*]}")" --initial-cluster-token "logagent-${RUN_DIR//\//-}") ;;
+  esac
+  [[ $name == etcd-m* ]] || args+=(--initial-cluster "$name=$peer")
+  # A restarted member keeps its data dir (and ignores the --initial-* flags): that is how it rejoins.
+  [[ -d $RUN_DIR/$name-data ]] && log "restarting $name on $client" || log "starting $name on $client"
+  spawn "$name" env -u ETCD_PORT -u ETCD_PEER_PORT -u ETCD_ENDPOINTS -u ETCD_EXTRA_PORT_BASE \
+    etcd --name "$name" --data-dir "$RUN_DIR/$name-data" \
+    --listen-client-urls "$listen" --advertise-client-urls "$client" \
+    --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+    --initial-cluster-state new "${args[@]}" \
+    --logger zap --log-outputs "$RUN_DIR/$name.log"
+}
+
+wait_extra_etcd() { # name
+  local i
+  for ((i = 0; i < 150; i++)); do
+    # With auth enabled, "permission denied" still counts as healthy: the request reached consensus.
+    extra_etcdctl "$1" endpoint health >/dev/null 2>&1 && return 0
+    live_pid "$1" >/dev/null || break
+    sleep 0.2
+  done
+  tail -n 40 "$RUN_DIR/$1.log" "$RUN_DIR/$1.out" >&2 2>/dev/null || true
+  die "$1 did not become healthy"
+}
+
+remove_extra_etcd() { # name
+  stop_proc "$1"
+  rm -rf "${RUN_DIR:?}/$1-data"
+}
+
+stop_extra_etcds() {
+  local name
+  for name in $EXTRA_ETCDS; do remove_extra_etcd "$name"; done
 }
 
 # ---------------------------------------------------------------- tls
@@ -307,6 +400,7 @@ start_kafka() {
 stop_all() {
   stop_proc kafka
   stop_proc etcd
+  stop_extra_etcds
   rm -rf "$RUN_DIR/etcd-data" "$RUN_DIR/kafka-data" "$RUN_DIR/kafka-config" "$RUN_DIR/tls" \
     "$RUN_DIR/services.env"
   if [[ ${KEEP_LOGS:-0} == 1 ]]; then
@@ -328,8 +422,8 @@ cmd_start() {
     mkdir -p "$RUN_DIR"
   fi
   # The marker also records settings that later stop-kafka/start-kafka calls reuse.
-  printf 'KAFKA_LIBS=%q\nKAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\nKAFKA_SASL_PORT=%q\nKAFKA_SSL_PORT=%q\n' \
-    "$KAFKA_LIBS" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT" \
+  printf 'KAFKA_LIBS=%q\nKAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\nKAFKA_SASL_PORT=%q\nKAFKA_SSL_PORT=%q\nETCD_EXTRA_PORT_BASE=%q\n' \
+    "$KAFKA_LIBS" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT" "$ETCD_EXTRA_PORT_BASE" \
     >"$RUN_DIR/$MARKER"
   # On any failure (or Ctrl-C) stop what was started; keep logs for debugging.
   trap 'rc=$?; if ((rc)); then KEEP_LOGS=1 stop_all; fi' EXIT
@@ -357,6 +451,9 @@ KAFKA_SCRAM256_USER=$SCRAM256_USER
 KAFKA_SCRAM256_PASSWORD=$SCRAM256_PASSWORD
 KAFKA_SCRAM512_USER=$SCRAM512_USER
 KAFKA_SCRAM512_PASSWORD=$SCRAM512_PASSWORD
+ETCD_TLS_CA=$RUN_DIR/tls/ca.pem
+ETCD_TLS_CLIENT_CERT=$RUN_DIR/tls/client.pem
+ETCD_TLS_CLIENT_KEY=$RUN_DIR/tls/client.key
 EOF
   trap - EXIT INT TERM
   log "ready: etcd 127.0.0.1:$ETCD_PORT, kafka 127.0.0.1:$KAFKA_PORT" \
@@ -376,5 +473,19 @@ case ${1:-} in
   stop) need_dir "${2:-}" stop; [[ -d $RUN_DIR ]] || exit 0; stop_all ;;
   stop-kafka) need_dir "${2:-}" stop-kafka; [[ -d $RUN_DIR ]] || exit 0; stop_proc kafka ;;
   start-kafka) need_dir "${2:-}" start-kafka; [[ -d $RUN_DIR ]] || die "no such run dir: $RUN_DIR"; start_kafka ;;
-  *) die "usage: $0 start [RUN_DIR] | stop RUN_DIR | stop-kafka RUN_DIR | start-kafka RUN_DIR" ;;
+  start-etcd)
+    need_dir "${2:-}" "start-etcd"; [[ -n ${3:-} ]] || die "usage: $0 start-etcd RUN_DIR NAME ($EXTRA_ETCDS)"
+    spawn_extra_etcd "$3"; wait_extra_etcd "$3"; extra_etcd_url "$3" ;;
+  start-etcd-cluster)
+    need_dir "${2:-}" start-etcd-cluster
+    for m in etcd-m1 etcd-m2 etcd-m3; do spawn_extra_etcd "$m"; done
+    for m in etcd-m1 etcd-m2 etcd-m3; do wait_extra_etcd "$m"; done
+    echo "$(extra_etcd_url etcd-m1),$(extra_etcd_url etcd-m2),$(extra_etcd_url etcd-m3)" ;;
+  stop-etcd)
+    need_dir "${2:-}" "stop-etcd"; [[ -n ${3:-} ]] || die "usage: $0 stop-etcd RUN_DIR NAME"
+    extra_etcd_port "$3" >/dev/null; stop_proc "$3" ;;
+  remove-etcd)
+    need_dir "${2:-}" "remove-etcd"; [[ -n ${3:-} ]] || die "usage: $0 remove-etcd RUN_DIR NAME"
+    extra_etcd_port "$3" >/dev/null; remove_extra_etcd "$3" ;;
+  *) die "usage: $0 start [RUN_DIR] | stop RUN_DIR | stop-kafka RUN_DIR | start-kafka RUN_DIR | start-etcd RUN_DIR NAME | start-etcd-cluster RUN_DIR | stop-etcd RUN_DIR NAME | remove-etcd RUN_DIR NAME" ;;
 esac

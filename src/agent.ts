@@ -73,7 +73,7 @@ export class Agent {
       const key = expandKey(config.etcd.collectKeyTemplate, this.host);
       if (!config.agent.allowPaths) this.log.warn(UNCONFINED_WARNING, { key, account: account() });
       this.etcd = new EtcdCollectSource(
-        { endpoints: config.etcd.endpoints, timeoutMs: config.etcd.timeoutMs, key, stateDir: config.agent.stateDir },
+        { etcd: config.etcd, key, stateDir: config.agent.stateDir },
         this.log.child("etcd"),
         (entries, origin) => this.apply(entries, origin),
       );

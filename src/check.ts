@@ -4,8 +4,11 @@
 // Every problem goes to stderr before anything is called valid, and "valid" is
 // printed only when nothing is wrong. Exit codes: 0 valid, 2 a configuration
 // problem (a ConfigError, reported by main with file, line, section and key),
-// 3 etcd did not answer (the INI is fine, the list could not be checked), 1 an
-// unexpected failure, told in one sentence (never a stack trace).
+// 3 etcd did not answer (the INI is fine, the list could not be checked), 4
+// etcd refused the agent (TLS, user name or password, or the permission to read
+// the key: said in one sentence, naming the settings involved), 1 an unexpected
+// failure, told in one sentence (never a stack trace). etcd is reached with the
+// same TLS and user settings as the agent's.
 // Values written as `${NAME}` are shown as written, never as what they became.
 import { coloursFor } from "./telemetry/colour";
 import { ConfigError } from "./config/config-error";
@@ -14,11 +17,13 @@ import { type IniRead, readIni } from "./config/load-ini";
 import { UNCONFINED_WARNING, screenEntries } from "./discovery/allow-paths";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
 import { type ResolvedEntry, resolveEntries } from "./kafka/output";
+import { etcdProblem } from "./discovery/etcd-problem";
 import { createEtcdClient } from "./discovery/etcd-source";
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 2;
 export const EXIT_ETCD_UNREACHABLE = 3;
+export const EXIT_ETCD_REFUSED = 4;
 const EXIT_FAILED = 1;
 const pc = coloursFor(process.stdout);
 
@@ -48,20 +53,24 @@ async function checkList(ini: IniRead): Promise<number> {
   const key = expandKey(config.etcd.collectKeyTemplate, host);
   const endpoints = shown(ini, "etcd", "address", config.etcd.endpoints.join(", "));
   let kv: { value: Buffer; mod_revision: string } | undefined;
-  let client: Awaited<ReturnType<typeof createEtcdClient>> | undefined;
+  let connection: Awaited<ReturnType<typeof createEtcdClient>> | undefined;
   try {
-    client = await createEtcdClient(config.etcd.endpoints, config.etcd.timeoutMs);
+    connection = await createEtcdClient(config.etcd);
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error(`no answer within ${config.etcd!.timeoutMs} ms`)), config.etcd!.timeoutMs).unref(),
     );
-    kv = (await Promise.race([client.get(key).exec(), timeout])).kvs[0];
+    kv = (await Promise.race([connection.client.get(key).exec(), timeout])).kvs[0];
   } catch (err) {
-    process.stderr.write(
-      `logagent: etcd at ${endpoints} did not answer (${(err as Error).message}): the INI has no errors, but the collect list at ${key} was not checked.\n`,
-    );
-    return EXIT_ETCD_UNREACHABLE;
+    const problem = connection?.describe(err) ?? etcdProblem(err);
+    if (problem.kind === "unreachable") {
+      process.stderr.write(`logagent: etcd at ${endpoints} did not answer (${problem.detail}): the INI has no errors, but the collect list at ${key} was not checked.\n`);
+      return EXIT_ETCD_UNREACHABLE;
+    }
+    const user = config.etcd.auth ? ` as user ${shown(ini, "etcd", "username", config.etcd.auth.username)}` : "";
+    process.stderr.write(`logagent: etcd at ${endpoints}${user}: ${problem.summary} (${problem.detail}). The collect list at ${key} was not checked.\n`);
+    return EXIT_ETCD_REFUSED;
   } finally {
-    client?.close();
+    connection?.client.close();
   }
 
   const origin = kv ? `etcd key ${key} (revision ${kv.mod_revision})` : "";
@@ -74,7 +83,10 @@ async function checkList(ini: IniRead): Promise<number> {
     entries.push(...list.entries);
   }
   printSummary(ini);
-  console.log(`  etcd: ${endpoints}, key ${key} (host ${host.hostname}, ip ${host.ip})`);
+  const { tls, auth } = config.etcd;
+  const security = [tls ? (tls.cert ? "TLS with a client certificate" : "TLS") : "", auth ? `user ${shown(ini, "etcd", "username", auth.username)}` : ""].filter(Boolean);
+  // Never the password, as for Kafka.
+  console.log(`  etcd: ${endpoints}, key ${key} (host ${host.hostname}, ip ${host.ip}${security.map((s) => ", " + s).join("")})`);
   if (config.agent.allowPaths) console.log(`  etcd may name: ${config.agent.allowPaths.patterns.join(", ")}`);
   else console.log(`${pc.yellow("warning")} ${UNCONFINED_WARNING}`);
   if (!kv) {

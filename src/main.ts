@@ -1,6 +1,6 @@
 // Command line: `logagent -c conf.ini`, `logagent check -c conf.ini`, `logagent service ...`,
 // --help, --version. Exit codes: 0 after a requested stop, 2 configuration error, 1 any other
-// fatal error; `check` adds 3 for etcd not answering (src/check.ts), `service` has its own.
+// fatal error; `check` adds 3 for etcd not answering and 4 for etcd refusing (src/check.ts), `service` has its own.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { check } from "./check";
@@ -26,7 +26,8 @@ function usage(): string {
     "",
     "Exit codes: 0 after a requested stop (Ctrl+C, SIGTERM, a service stop), 2 configuration error, 1 other fatal error.",
     "  check: 0 valid, 2 configuration error (each on stderr with file, line, section and key),",
-    "         3 etcd did not answer (the INI is valid; the collect list was not checked).",
+    "         3 etcd did not answer (the INI is valid; the collect list was not checked),",
+    "         4 etcd refused the agent: TLS, user name or password, or the permission to read the key.",
     "",
     "INI options:",
   ];

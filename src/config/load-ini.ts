@@ -28,6 +28,17 @@ export interface KafkaSecurity {
   tls: { ca?: string; cert?: string; key?: string } | null;
 }
 
+/** How to reach etcd; the TLS files are read when the INI is loaded. */
+export interface EtcdSettings {
+  endpoints: string[];
+  timeoutMs: number;
+  collectKeyTemplate: string;
+  /** PEM contents, for https:// endpoints (null for http://); no `ca` means the system's CAs. */
+  tls: { ca?: string; cert?: string; key?: string } | null;
+  /** etcd user and password (a secret: never logged). */
+  auth: { username: string; password: string } | null;
+}
+
 export interface AgentConfig {
   /** Absolute path of the INI file. */
   file: string;
@@ -49,7 +60,7 @@ export interface AgentConfig {
   /** The [fields] section. */
   fields: Record<string, string>;
   /** Absent when the INI has no [etcd] section: the collect list is then `collect`. */
-  etcd?: { endpoints: string[]; timeoutMs: number; collectKeyTemplate: string };
+  etcd?: EtcdSettings;
   agent: {
     stateDir: string;
     logLevel: LogLevel;
@@ -244,6 +255,11 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     // A key that is written but failed (a missing ${NAME}) has been reported on its line already.
     if (!(message.startsWith("missing") && present.has(`kafka.${key}`))) problems.push({ file, line: lineOf("kafka", key), section: "kafka", key, message });
   });
+  const etcdSecurity = doc.sections.has("etcd") && etcdAddress
+    ? readEtcdSecurity(v, etcdAddress, (key, message) => {
+        if (!(message.startsWith("missing") && present.has(`etcd.${key}`))) problems.push({ file, line: lineOf("etcd", key), section: "etcd", key, message });
+      })
+    : { tls: null, auth: null };
   // A value from the environment may be a secret: a message about it shows ${NAME} where its value was.
   const redact = (p: ConfigProblem): ConfigProblem => {
     const names = secrets.get(`${p.section}\0${p.key}`);
@@ -285,7 +301,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     },
     fields,
     etcd: doc.sections.has("etcd")
-      ? { endpoints: v("etcd.address"), timeoutMs: v("etcd.timeout") * 1000, collectKeyTemplate: v("etcd.collect_log_key") }
+      ? { endpoints: v("etcd.address"), timeoutMs: v("etcd.timeout") * 1000, collectKeyTemplate: v("etcd.collect_log_key"), ...etcdSecurity }
       : undefined,
     agent: {
       stateDir: path.resolve(path.dirname(file), v("agent.state_dir")),
@@ -373,8 +389,18 @@ function readSecurity(v: <Id extends OptionId>(id: Id) => OptionValues[Id], prob
     if (!password) problem("sasl_password", `missing: needed with sasl_mechanism = ${mechanism}`);
     sasl = { mechanism, username, password };
   }
-  const read = (key: "tls_ca_file" | "tls_cert_file" | "tls_key_file"): string | undefined => {
-    const file = v(`kafka.${key}`);
+  const files = readTlsFiles((key) => v(`kafka.${key}`), problem);
+  const tls = v("kafka.tls") === "true" ? files : null;
+  if (!tls && (files.ca || files.cert)) problem("tls", "is false, but TLS files are set; set tls = true");
+  return { sasl, tls };
+}
+
+type TlsFileKey = "tls_ca_file" | "tls_cert_file" | "tls_key_file";
+
+/** The PEM files named by a section's tls_*_file keys, read now so that an unreadable one is reported with its key. */
+function readTlsFiles(value: (key: TlsFileKey) => string, problem: (key: string, message: string) => void): { ca?: string; cert?: string; key?: string } {
+  const read = (key: TlsFileKey): string | undefined => {
+    const file = value(key);
     if (!file) return undefined;
     const r = readOptionFile(file, PEM_FILE_LIMIT);
     if ("problem" in r) {
@@ -384,10 +410,31 @@ function readSecurity(v: <Id extends OptionId>(id: Id) => OptionValues[Id], prob
     return r.data.toString("utf8");
   };
   const files = { ca: read("tls_ca_file"), cert: read("tls_cert_file"), key: read("tls_key_file") };
-  if (Boolean(files.cert) !== Boolean(files.key)) problem(files.cert ? "tls_key_file" : "tls_cert_file", "a client certificate needs both tls_cert_file and tls_key_file");
-  const tls = v("kafka.tls") === "true" ? files : null;
-  if (!tls && (files.ca || files.cert)) problem("tls", "is false, but TLS files are set; set tls = true");
-  return { sasl, tls };
+  // Whether each is set, not whether it was read: an unreadable one is reported above.
+  if (Boolean(value("tls_cert_file")) !== Boolean(value("tls_key_file"))) {
+    problem(value("tls_cert_file") ? "tls_key_file" : "tls_cert_file", "a client certificate needs both tls_cert_file and tls_key_file");
+  }
+  return files;
+}
+
+/** [etcd] TLS and user: TLS follows the endpoints' scheme (https://), so TLS files with http:// endpoints are a mistake. */
+function readEtcdSecurity(
+  v: <Id extends OptionId>(id: Id) => OptionValues[Id],
+  endpoints: string[],
+  problem: (key: string, message: string) => void,
+): Pick<EtcdSettings, "tls" | "auth"> {
+  const files = readTlsFiles((key) => v(`etcd.${key}`), problem);
+  const https = endpoints.some((e) => /^https:\/\//i.test(e));
+  if (!https) {
+    for (const key of ["tls_ca_file", "tls_cert_file", "tls_key_file"] as const) {
+      if (v(`etcd.${key}`)) problem(key, `is set, but [etcd] address has no https:// endpoint; write the endpoints as https://host:port to use TLS`);
+    }
+  }
+  const username = v("etcd.username");
+  const password = v("etcd.password");
+  if (username && !password) problem("password", "missing: needed with username");
+  if (password && !username) problem("username", "missing: needed with password");
+  return { tls: https ? files : null, auth: username ? { username, password } : null };
 }
 
 /** Reads and parses the INI at `file` (resolved against the working directory). */

@@ -1,24 +1,39 @@
 // Keeps the collect list in step with this host's etcd key.
 //
-// Start: get the key, then watch from the revision after that get, so no
-// change in between is missed. etcd3's watcher reconnects by itself and
-// resumes from the last revision it saw. If the watch is cancelled (for
-// example because that revision was compacted) or etcd cannot be reached at
-// all, the source starts again from a fresh get, with capped backoff.
+// The source reads the key, then watches it from the revision after that read,
+// applying each change in revision order and remembering the revision of the
+// last one. When the watch breaks (its member went away, or all of etcd did),
+// a new watch starts from that revision + 1 on whichever member answers, so
+// every change made meanwhile is replayed in order and none is missed. Each new
+// watch is preceded by a read of the key: that call goes through etcd3's
+// failover and retries, renews an expired auth token, and fails with a clear
+// reason when the user or the TLS settings are refused (a watch would only be
+// canceled). If etcd has compacted the revision away, the key is read again and
+// watched from there.
+//
+// The log: a watch that moves to another member is one INFO line; when the
+// retry fails too, the outage is one WARN (an ERROR when an operator must act:
+// credentials, TLS, a permission), and one INFO with its length when a watch
+// runs again. Retries in between log at debug, or again when the problem changes.
 //
 // Only valid lists reach `onList`: a broken value is logged and the last good
 // list keeps running. The last good list is also saved in state_dir, so an
 // agent restarted while etcd is down goes on collecting what it collected.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Etcd3, IKeyValue, Watcher } from "etcd3";
+import type { IKeyValue } from "etcd3";
+import type { EtcdSettings } from "../config/load-ini";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { type CollectEntry, parseCollectList } from "./collect-entry";
+import type { EtcdConnection } from "./etcd-client";
+import { type EtcdProblem, errorDetail, etcdProblem, isSetAside } from "./etcd-problem";
+import { type KeyWatch, openKeyWatch } from "./key-watch";
+
+export type EtcdClientSettings = Pick<EtcdSettings, "endpoints" | "timeoutMs" | "tls" | "auth">;
 
 export interface EtcdSourceOptions {
-  endpoints: string[];
-  timeoutMs: number;
+  etcd: EtcdClientSettings;
   key: string;
   stateDir: string;
 }
@@ -28,25 +43,29 @@ export type ListHandler = (entries: CollectEntry[], origin: string) => boolean;
 
 enum State {
   Idle,
-  Connecting,
+  /** Reading the key before a watch (also the probe that finds a live member). */
+  Reading,
   Watching,
+  /** After a failure, until the next try. */
+  Waiting,
   Stopped,
 }
 
+/** A watch that ran this long was healthy: the next failure starts the backoff from its shortest wait. */
+const HEALTHY_WATCH_MS = 30_000;
+
 /** etcd3 reads .proto files and loads `long` lazily; `etcd-client` makes both work inside a compiled binary. */
-export async function createEtcdClient(endpoints: string[], timeoutMs: number): Promise<Etcd3> {
-  const { Etcd3 } = await import("./etcd-client");
-  return new Etcd3({
-    hosts: endpoints.map((e) => (e.includes("://") ? e : `http://${e}`)),
-    dialTimeout: timeoutMs,
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
-  });
+export async function createEtcdClient(settings: EtcdClientSettings): Promise<EtcdConnection> {
+  const { openEtcd } = await import("./etcd-client");
+  return openEtcd(settings);
 }
 
 export class EtcdCollectSource {
   private state = State.Idle;
-  private client: Etcd3 | null = null;
-  private watcher: Watcher | null = null;
+  private connection: EtcdConnection | null = null;
+  private watch: KeyWatch | null = null;
+  /** The revision of the last change applied, or of the read that gave the list; null until the key is read. */
+  private revision: bigint | null = null;
   private lastGood: string | null = null;
   private wake: (() => void) | null = null;
   private readonly cacheFile: string;
@@ -70,8 +89,8 @@ export class EtcdCollectSource {
   async stop(): Promise<void> {
     this.state = State.Stopped;
     this.wake?.();
-    await this.watcher?.cancel().catch(() => {});
-    this.client?.close();
+    this.watch?.stop();
+    this.connection?.client.close();
   }
 
   /** A method, not an inline comparison: `stop()` changes the state while `run()` awaits. */
@@ -81,57 +100,81 @@ export class EtcdCollectSource {
 
   private async run(): Promise<void> {
     let backoff = new Backoff(500, 30_000);
-    let failing = false;
+    /** Since when no watch runs, and why; null while one runs (or before the first failure). */
+    let outage = null as { since: number; problem: EtcdProblem } | null;
+    /** When the last watch broke: a new one on the first try is a move to another member, not an outage. */
+    let lost = null as { at: number; member: string; error: Error } | null;
+    const fields = () => ({ endpoints: this.options.etcd.endpoints.join(","), key: this.options.key });
     while (!this.stopped()) {
-      this.state = State.Connecting;
       try {
-        this.client ??= await createEtcdClient(this.options.endpoints, this.options.timeoutMs);
-        const ended = await this.getThenWatch();
-        if (failing) this.log.info("etcd is reachable again.", { endpoints: this.options.endpoints.join(",") }, "EtcdOutageEnded");
-        failing = false;
-        backoff = backoff.reset();
-        await ended; // resolves when the watch was cancelled by etcd or the source is stopping
+        const watch = await this.readThenWatch();
+        const where = { ...fields(), revision: this.revision, member: watch.member };
+        if (outage) {
+          const seconds = ((performance.now() - outage.since) / 1000).toFixed(1);
+          this.log.info("etcd answers again; the watch resumed after the last change applied.", { ...where, outage_s: seconds }, "EtcdOutageEnded");
+        } else if (lost) {
+          this.log.info("The etcd watch moved to another member; it resumed after the last change applied.", { ...where, previous_member: lost.member, error: errorDetail(lost.error.message) });
+        } else {
+          this.log.info("Watching the collect list in etcd.", where);
+        }
+        outage = lost = null;
+        const since = performance.now();
+        const end = await watch.ended;
+        this.watch = null;
+        if (end.kind === "stopped" || this.stopped()) break;
+        if (performance.now() - since >= HEALTHY_WATCH_MS) backoff = backoff.reset();
+        if (end.kind === "compacted") {
+          this.log.info("etcd has compacted the revisions the watch was at; reading the key again.", { ...fields(), revision: this.revision, compact_revision: end.compactRevision });
+          this.revision = null;
+          continue;
+        }
+        this.log.debug("The etcd watch ended; opening another.", { ...fields(), member: watch.member, error: end.error });
+        lost = { at: performance.now(), member: watch.member, error: end.error };
       } catch (err) {
         if (this.stopped()) break;
-        const fields = { endpoints: this.options.endpoints.join(","), key: this.options.key, error: err };
-        if (!failing) this.log.error("Cannot read the collect list from etcd; collecting with the last good list and retrying.", fields, "EtcdOutageStarted");
-        else this.log.debug("etcd still unreachable; retrying.", fields);
-        failing = true;
+        // Right after a watch broke, its member is set aside and only says so: the break says more.
+        const cause = isSetAside(err) && lost ? lost.error : err;
+        const problem = this.connection?.describe(cause) ?? etcdProblem(cause);
+        const detail = { ...fields(), ...(this.options.etcd.auth ? { user: this.options.etcd.auth.username } : {}), error: problem.detail };
+        if (!outage || outage.problem.summary !== problem.summary) {
+          const sentence = `${problem.summary}; collecting with the current list and retrying.`;
+          // Unreachable is a warning (nothing is lost, it may pass); refused settings need an operator.
+          if (problem.kind === "unreachable") this.log.warn(sentence, detail, outage ? undefined : "EtcdOutageStarted");
+          else this.log.error(sentence, detail, outage ? undefined : "EtcdOutageStarted");
+        } else {
+          this.log.debug("Still the same etcd problem; retrying.", detail);
+        }
+        outage = { since: outage?.since ?? lost?.at ?? performance.now(), problem };
       }
       if (this.stopped()) break;
+      this.state = State.Waiting;
       await Promise.race([sleep(backoff.delayMs()), new Promise<void>((r) => (this.wake = r))]);
       backoff = backoff.next();
     }
   }
 
-  /** Gets the key and starts a watch right after its revision. Returns a promise that settles when the watch ends. */
-  private async getThenWatch(): Promise<Promise<void>> {
-    const client = this.client!;
+  /** Reads the key (unless a watch is to resume), then watches it from the revision after the last change applied. */
+  private async readThenWatch(): Promise<KeyWatch> {
+    this.state = State.Reading;
+    this.connection ??= await createEtcdClient(this.options.etcd);
+    const { client } = this.connection;
     const res = await client.get(this.options.key).exec();
-    const revision = BigInt(res.header.revision);
-    this.handle(res.kvs[0] ?? null, String(revision));
-
-    const watcher = await client.watch().key(this.options.key).startRevision(String(revision + 1n)).create();
-    this.watcher = watcher;
-    this.state = State.Watching;
-    this.log.info("Watching the collect list in etcd.", { key: this.options.key, revision });
-    return new Promise<void>((resolve, reject) => {
-      watcher.on("put", (kv) => this.handle(kv, kv.mod_revision));
-      watcher.on("delete", (kv) => this.handle(null, kv.mod_revision));
-      watcher.on("disconnected", (err: Error) =>
-        this.log.warn("Lost the etcd watch; collecting with the current list while it reconnects.", { key: this.options.key, error: err }),
-      );
-      watcher.on("connected", () => this.log.debug("etcd watch (re)connected.", { key: this.options.key }));
-      watcher.on("error", (err: Error) => {
-        this.watcher = null;
-        reject(err);
-      });
-      watcher.on("end", () => resolve());
-      this.wake = () => resolve();
+    if (this.revision === null) {
+      const kv = res.kvs[0] ?? null;
+      this.revision = BigInt(res.header.revision);
+      this.handle(kv, kv ? BigInt(kv.mod_revision) : this.revision);
+    }
+    const watch = await openKeyWatch(client, this.options.key, this.revision + 1n, this.options.etcd.timeoutMs, (kv, revision) => {
+      this.handle(kv, revision);
+      this.revision = revision;
     });
+    if (this.stopped()) watch.stop();
+    else this.state = State.Watching;
+    this.watch = watch;
+    return watch;
   }
 
-  private handle(kv: IKeyValue | null, revision: string): void {
+  private handle(kv: IKeyValue | null, revision: bigint): void {
     const origin = `etcd key ${this.options.key} at revision ${revision}`;
     if (kv === null) {
       this.log.info("Collect list key is absent or was deleted; collecting nothing.", { key: this.options.key, revision });

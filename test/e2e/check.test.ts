@@ -66,6 +66,46 @@ test("mixed http:// and https:// etcd endpoints: exit 2 naming [etcd] address an
   noStack(r.stderr);
 });
 
+test("a bare host:port (http) beside an https:// endpoint is mixed too: exit 2", () => {
+  const r = check("[kafka]\naddress = 127.0.0.1:1\n[etcd]\naddress = 127.0.0.1:1, https://127.0.0.1:2\n");
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`${conf}:4: [etcd] address = "127.0.0.1:1,https://127.0.0.1:2": mixes http and https endpoints (a bare host:port is http)`);
+  noStack(r.stderr);
+});
+
+test("etcd TLS files with http:// endpoints: exit 2 naming the key, before etcd is asked", () => {
+  const ca = path.join(box.dir, "ca.pem");
+  writeFileSync(ca, "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n");
+  const r = check(`[kafka]\naddress = 127.0.0.1:1\n[etcd]\naddress = 127.0.0.1:1\ntls_ca_file = ${ca}\n`);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`${conf}:5: [etcd] tls_ca_file: is set, but [etcd] address has no https:// endpoint`);
+  expect(r.stderr).not.toContain("did not answer");
+});
+
+test("several endpoints, none answering, over TLS: exit 3 (an outage, not a TLS problem), naming every endpoint", () => {
+  const r = check(`[kafka]\naddress = 127.0.0.1:1\n[etcd]\naddress = https://127.0.0.1:1, https://127.0.0.1:2\ntls_ca_file = ${process.env.ETCD_TLS_CA}\ntimeout = 1\n`);
+  expect(r.code).toBe(3);
+  expect(r.stderr).toMatch(/^logagent: etcd at https:\/\/127\.0\.0\.1:1, https:\/\/127\.0\.0\.1:2 did not answer \(connect ECONNREFUSED 127\.0\.0\.1:[12]\): the INI has no errors/);
+  noStack(r.stderr);
+});
+
+test("an endpoint that accepts connections and never replies: exit 3 once [etcd] timeout has passed", async () => {
+  const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  try {
+    writeFileSync(conf, `[kafka]\naddress = 127.0.0.1:1\n[etcd]\naddress = 127.0.0.1:${silent.port}\ntimeout = 2\n`);
+    const started = Date.now();
+    // Spawned, not spawnSync: this process keeps serving the listener meanwhile.
+    const r = Bun.spawn([box.bin, "check", "-c", "conf.ini"], { cwd: box.dir, env: bareEnv(), stdout: "pipe", stderr: "pipe" });
+    const code = await r.exited;
+    const stderr = await new Response(r.stderr).text();
+    expect(code).toBe(3);
+    expect(stderr).toContain(`logagent: etcd at 127.0.0.1:${silent.port} did not answer (no answer within 2000 ms)`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  } finally {
+    silent.stop(true);
+  }
+});
+
 test("etcd does not answer: exit 3 with its own message, and no 'valid' verdict", () => {
   const r = check("[kafka]\naddress = 127.0.0.1:1\n[etcd]\naddress = 127.0.0.1:1\ntimeout = 1\n");
   expect(r.code).toBe(3);

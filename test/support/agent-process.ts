@@ -107,10 +107,10 @@ export class AgentProcess {
   }
 }
 
-/** `kafkaExtra` goes into the [kafka] section (a section may appear once), `extra` after [agent]'s lines. */
-export function iniFor(opts: { kafka: string; etcd?: string; key?: string; extra?: string; kafkaExtra?: string }): string {
+/** `kafkaExtra` goes into the [kafka] section (a section may appear once), `etcdExtra` into [etcd], `extra` after [agent]'s lines. */
+export function iniFor(opts: { kafka: string; etcd?: string; key?: string; extra?: string; kafkaExtra?: string; etcdExtra?: string }): string {
   const lines = ["[kafka]", `address = ${opts.kafka}`, "chan_max_size = 100000", ...(opts.kafkaExtra ? [opts.kafkaExtra] : []), ""];
-  if (opts.etcd) lines.push("[etcd]", `address = ${opts.etcd}`, "timeout = 5", `collect_log_key = ${opts.key}`, "");
+  if (opts.etcd) lines.push("[etcd]", `address = ${opts.etcd}`, "timeout = 5", `collect_log_key = ${opts.key}`, ...(opts.etcdExtra ? [opts.etcdExtra] : []), "");
   lines.push("[agent]", "log_level = debug", "poll_interval_ms = 100", "rotate_wait_ms = 1000");
   if (opts.extra) lines.push(opts.extra);
   return lines.join("\n") + "\n";

@@ -17,6 +17,14 @@ export const services = {
   get kafka(): string {
     return required("KAFKA_BROKERS");
   },
+  /** Where scripts/services.sh keeps its state; its start-etcd, stop-etcd, ... commands take it. */
+  get runDir(): string {
+    return required("SERVICES_RUN_DIR");
+  },
+  /** The run's test PKI (made with openssl by services.sh): CA, and a client certificate and key it signed. */
+  get etcdTls(): { ca: string; cert: string; key: string } {
+    return { ca: required("ETCD_TLS_CA"), cert: required("ETCD_TLS_CLIENT_CERT"), key: required("ETCD_TLS_CLIENT_KEY") };
+  },
 };
 
 export function releaseBinary(target = "linux-x64"): string {
