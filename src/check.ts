@@ -13,7 +13,7 @@ import { detectHost, expandKey } from "./config/host";
 import { type IniRead, readIni } from "./config/load-ini";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
 import { type ResolvedEntry, resolveEntries } from "./kafka/output";
-import { createEtcdClient } from "./discovery/etcd-source";
+import { EtcdClient, type KeyValue } from "./discovery/etcd-client";
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 2;
@@ -46,24 +46,21 @@ async function checkList(ini: IniRead): Promise<number> {
 
   const key = expandKey(config.etcd.collectKeyTemplate, host);
   const endpoints = shown(ini, "etcd", "address", config.etcd.endpoints.join(", "));
-  let kv: { value: Buffer; mod_revision: string } | undefined;
-  let client: Awaited<ReturnType<typeof createEtcdClient>> | undefined;
+  let kv: KeyValue | null;
+  const client = new EtcdClient(config.etcd.endpoints, config.etcd.timeoutMs);
   try {
-    client = await createEtcdClient(config.etcd.endpoints, config.etcd.timeoutMs);
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no answer within ${config.etcd!.timeoutMs} ms`)), config.etcd!.timeoutMs).unref(),
-    );
-    kv = (await Promise.race([client.get(key).exec(), timeout])).kvs[0];
+    // The client gives each endpoint timeoutMs to answer.
+    kv = (await client.get(key)).kv;
   } catch (err) {
     process.stderr.write(
       `logagent: etcd at ${endpoints} did not answer (${(err as Error).message}): the INI has no errors, but the collect list at ${key} was not checked.\n`,
     );
     return EXIT_ETCD_UNREACHABLE;
   } finally {
-    client?.close();
+    client.close();
   }
 
-  const origin = kv ? `etcd key ${key} (revision ${kv.mod_revision})` : "";
+  const origin = kv ? `etcd key ${key} (revision ${kv.modRevision})` : "";
   const entries: CollectEntry[] = [];
   if (kv) {
     const list = parseCollectList(kv.value.toString("utf8"));

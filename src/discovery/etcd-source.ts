@@ -1,20 +1,19 @@
 // Keeps the collect list in step with this host's etcd key.
 //
 // Start: get the key, then watch from the revision after that get, so no
-// change in between is missed. etcd3's watcher reconnects by itself and
-// resumes from the last revision it saw. If the watch is cancelled (for
-// example because that revision was compacted) or etcd cannot be reached at
-// all, the source starts again from a fresh get, with capped backoff.
+// change in between is missed. When the watch ends (etcd restarted, the
+// connection dropped, the revision compacted) the source starts again from a
+// fresh get, at once, then with capped backoff while etcd cannot be reached.
 //
 // Only valid lists reach `onList`: a broken value is logged and the last good
 // list keeps running. The last good list is also saved in state_dir, so an
 // agent restarted while etcd is down goes on collecting what it collected.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Etcd3, IKeyValue, Watcher } from "etcd3";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { type CollectEntry, parseCollectList } from "./collect-entry";
+import { EtcdClient, type KeyValue, type Watch } from "./etcd-client";
 
 export interface EtcdSourceOptions {
   endpoints: string[];
@@ -33,20 +32,10 @@ enum State {
   Stopped,
 }
 
-/** etcd3 reads .proto files and loads `long` lazily; `etcd-client` makes both work inside a compiled binary. */
-export async function createEtcdClient(endpoints: string[], timeoutMs: number): Promise<Etcd3> {
-  const { Etcd3 } = await import("./etcd-client");
-  return new Etcd3({
-    hosts: endpoints.map((e) => (e.includes("://") ? e : `http://${e}`)),
-    dialTimeout: timeoutMs,
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
-  });
-}
-
 export class EtcdCollectSource {
   private state = State.Idle;
-  private client: Etcd3 | null = null;
-  private watcher: Watcher | null = null;
+  private client: EtcdClient | null = null;
+  private watcher: Watch | null = null;
   private lastGood: string | null = null;
   private wake: (() => void) | null = null;
   private readonly cacheFile: string;
@@ -70,7 +59,7 @@ export class EtcdCollectSource {
   async stop(): Promise<void> {
     this.state = State.Stopped;
     this.wake?.();
-    await this.watcher?.cancel().catch(() => {});
+    this.watcher?.cancel();
     this.client?.close();
   }
 
@@ -85,12 +74,21 @@ export class EtcdCollectSource {
     while (!this.stopped()) {
       this.state = State.Connecting;
       try {
-        this.client ??= await createEtcdClient(this.options.endpoints, this.options.timeoutMs);
-        const ended = await this.getThenWatch();
+        this.client ??= new EtcdClient(this.options.endpoints, this.options.timeoutMs);
+        const watch = await this.getThenWatch();
         if (failing) this.log.info("etcd is reachable again.", { endpoints: this.options.endpoints.join(",") }, "EtcdOutageEnded");
         failing = false;
-        backoff = backoff.reset();
-        await ended; // resolves when the watch was cancelled by etcd or the source is stopping
+        const since = performance.now();
+        const lost = await watch.ended.then(
+          () => null,
+          (err: Error) => err,
+        );
+        this.watcher = null;
+        if (this.stopped()) break;
+        // The list keeps running meanwhile, and the next get misses no change. A watch that ended soon
+        // after it started (etcd refusing it again and again) backs off like an unreachable etcd.
+        if (performance.now() - since > 10_000) backoff = backoff.reset();
+        this.log.warn("Lost the etcd watch; collecting with the current list while it reconnects.", { key: this.options.key, error: lost ?? "etcd closed it" });
       } catch (err) {
         if (this.stopped()) break;
         const fields = { endpoints: this.options.endpoints.join(","), key: this.options.key, error: err };
@@ -104,34 +102,26 @@ export class EtcdCollectSource {
     }
   }
 
-  /** Gets the key and starts a watch right after its revision. Returns a promise that settles when the watch ends. */
-  private async getThenWatch(): Promise<Promise<void>> {
+  /** Gets the key and starts a watch right after its revision. */
+  private async getThenWatch(): Promise<Watch> {
     const client = this.client!;
-    const res = await client.get(this.options.key).exec();
-    const revision = BigInt(res.header.revision);
-    this.handle(res.kvs[0] ?? null, String(revision));
-
-    const watcher = await client.watch().key(this.options.key).startRevision(String(revision + 1n)).create();
-    this.watcher = watcher;
-    this.state = State.Watching;
-    this.log.info("Watching the collect list in etcd.", { key: this.options.key, revision });
-    return new Promise<void>((resolve, reject) => {
-      watcher.on("put", (kv) => this.handle(kv, kv.mod_revision));
-      watcher.on("delete", (kv) => this.handle(null, kv.mod_revision));
-      watcher.on("disconnected", (err: Error) =>
-        this.log.warn("Lost the etcd watch; collecting with the current list while it reconnects.", { key: this.options.key, error: err }),
-      );
-      watcher.on("connected", () => this.log.debug("etcd watch (re)connected.", { key: this.options.key }));
-      watcher.on("error", (err: Error) => {
-        this.watcher = null;
-        reject(err);
-      });
-      watcher.on("end", () => resolve());
-      this.wake = () => resolve();
+    const { revision, kv } = await client.get(this.options.key);
+    this.handle(kv, String(revision));
+    const watch = await client.watch(this.options.key, revision + 1n, {
+      put: (kv) => this.handle(kv, kv.modRevision),
+      delete: (kv) => this.handle(null, kv.modRevision),
     });
+    this.watcher = watch;
+    // stop() while the watch was being made: end it here, as stop() could not.
+    if (this.stopped()) watch.cancel();
+    else {
+      this.state = State.Watching;
+      this.log.info("Watching the collect list in etcd.", { key: this.options.key, revision });
+    }
+    return watch;
   }
 
-  private handle(kv: IKeyValue | null, revision: string): void {
+  private handle(kv: KeyValue | null, revision: string): void {
     const origin = `etcd key ${this.options.key} at revision ${revision}`;
     if (kv === null) {
       this.log.info("Collect list key is absent or was deleted; collecting nothing.", { key: this.options.key, revision });
