@@ -202,20 +202,22 @@ export class Tailer implements HintTarget {
    */
   hint(folder: string, name: string | null): void {
     if (this.stopped) return;
-    this.nextDueAt = 0;
     if (name === null) {
       for (const f of this.files.values()) if (nameKey(path.dirname(f.name)) === nameKey(folder)) f.nextPollAt = 0;
       this.rescanHinted = true;
+      this.nextDueAt = 0;
       return;
     }
     const file = path.join(folder, name);
     const f = this.followedAs(file);
-    if (f) {
-      f.nextPollAt = 0;
-      return;
+    if (f) f.nextPollAt = 0;
+    else {
+      // A name not followed: news only if the entry would take it (a glob's new file, a plain path's file appearing).
+      const glob = this.options.settings.glob;
+      if (!(glob ? glob.matches(file) && !this.options.settings.excluded(file) && !this.listed.has(file) : nameKey(file) === nameKey(this.path))) return;
+      this.rescanHinted = true;
     }
-    const glob = this.options.settings.glob;
-    if (glob ? glob.matches(file) && !this.options.settings.excluded(file) && !this.listed.has(file) : nameKey(file) === nameKey(this.path)) this.rescanHinted = true;
+    this.nextDueAt = 0;
   }
 
   /** Reads what is new, as much as `room` allows. `now` is a monotonic clock in ms. */
