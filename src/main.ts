@@ -7,6 +7,7 @@ import { check } from "./check";
 import { ConfigError } from "./config/config-error";
 import type { AgentConfig } from "./config/load-ini";
 import { OPTIONS, SECTIONS, describeType } from "./config/options";
+import "./kafka/request-queue-patch"; // before any Kafka client exists: see the file
 import { EXIT, startAgent } from "./lifecycle";
 import { SERVICE_USAGE, type ServiceArgs, parseServiceArgs, runServiceCommand } from "./service/service-command";
 import { ServiceError } from "./service/service-manager";
@@ -149,12 +150,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// kafkajs schedules `setTimeout(fn, throttledUntil - Date.now())` with throttledUntil = 0, which
-// Bun reports as a TimeoutNegativeWarning on every response; the timer is clamped and harmless.
+// Runtime warnings go to the agent's log, not only to stderr (a service's stderr goes nowhere).
 process.removeAllListeners("warning");
-process.on("warning", (w) => {
-  if (w.name !== "TimeoutNegativeWarning") rootLogger.warn("Runtime warning.", { name: w.name, warning: w.message });
-});
+process.on("warning", (w) => rootLogger.warn("Runtime warning.", { name: w.name, warning: w.message }));
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -367,7 +367,7 @@ function nonFileKind(p: string): string | undefined {
   return s.isDirectory() ? "a directory" : s.isFIFO() ? "a FIFO" : s.isSocket() ? "a socket" : s.isCharacterDevice() || s.isBlockDevice() ? "a device" : "not a regular file";
 }
 
-/** etcd3 speaks one scheme to all endpoints; a bare `host:port` is http. */
+/** One scheme for every etcd endpoint (as etcd clients expect); a bare `host:port` is http. */
 function endpointProblem(endpoints: string[]): string | undefined {
   const schemes = endpoints.map((e) => /^([a-z][a-z0-9+.-]*):\/\//i.exec(e)?.[1]?.toLowerCase() ?? "http");
   const odd = endpoints.find((_, i) => schemes[i] !== "http" && schemes[i] !== "https");

@@ -43,7 +43,22 @@ export function decoderFor(encoding: Encoding): TextDecoder {
 }
 
 const decoders = new Map<Encoding, TextDecoder>();
-const encoder = new TextEncoder();
+/** One TextEncoder for everything: it keeps no state between calls. */
+export const utf8Encoder = new TextEncoder();
+const encoder = utf8Encoder;
+
+/**
+ * The decoder of `encoding`, shared: without `stream` a decode keeps no state between calls, and a
+ * thousand files each with their own decoder cost a few MB for nothing.
+ */
+export function sharedDecoder(encoding: Encoding): TextDecoder {
+  let decoder = decoders.get(encoding);
+  if (decoder === undefined) {
+    decoder = decoderFor(encoding);
+    decoders.set(encoding, decoder);
+  }
+  return decoder;
+}
 
 /**
  * The line's bytes re-encoded as UTF-8, each invalid sequence replaced by U+FFFD (the WHATWG
@@ -52,12 +67,7 @@ const encoder = new TextEncoder();
  */
 export function toUtf8(line: Uint8Array, encoding: Encoding): Uint8Array {
   if (encoding === "utf-8" && isUtf8(line)) return line;
-  let decoder = decoders.get(encoding);
-  if (decoder === undefined) {
-    decoder = decoderFor(encoding);
-    decoders.set(encoding, decoder);
-  }
-  return encoder.encode(decoder.decode(line));
+  return encoder.encode(sharedDecoder(encoding).decode(line));
 }
 
 /**

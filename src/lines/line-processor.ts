@@ -9,7 +9,7 @@
 // The default (UTF-8, no multiline, no filters) is the hot path: each line
 // costs one `isUtf8` check and is sent as the very bytes that were read. Lines
 // are decoded to strings only when a pattern has to look at them.
-import { decoderFor, toUtf8, type Encoding } from "./encoding";
+import { sharedDecoder, toUtf8, utf8Encoder, type Encoding } from "./encoding";
 import { LineFilter } from "./line-filter";
 import { MultilineJoiner, type MultilineEvent, type MultilineOptions } from "./multiline";
 import type { UserPattern } from "./user-pattern";
@@ -35,14 +35,14 @@ export class LineProcessor {
   private readonly joiner: MultilineJoiner | null;
   private readonly filter: LineFilter | null;
   private readonly decoder: TextDecoder;
-  private readonly encoder = new TextEncoder();
+  private readonly encoder = utf8Encoder;
 
   constructor(options: LineOptions) {
     this.encoding = options.encoding;
     this.joiner = options.multiline ? new MultilineJoiner(options.multiline) : null;
     const filter = new LineFilter(options.include, options.exclude);
     this.filter = filter.active ? filter : null;
-    this.decoder = decoderFor(options.encoding);
+    this.decoder = sharedDecoder(options.encoding);
   }
 
   /** One line's content in the file's encoding (no LF/CR, no BOM), covering [start, end). */

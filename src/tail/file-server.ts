@@ -2,13 +2,19 @@
 // not know where entries come from (etcd or the INI): whoever owns the list
 // calls `apply` with the whole new list, and the server starts, stops or
 // re-targets tailers to match. It also owns what tailers share: the slots of
-// max_open_files, and which entry reads which file.
+// max_open_files, which entry reads which file, and the folder watchers.
+//
+// The loop sleeps until the earliest tailer is due (every poll_interval_ms at
+// most while a file is busy, up to idle_poll_max_ms when all are quiet), so a
+// thousand quiet files cost a few wake-ups a second, not ten passes over all of
+// them. A folder watcher's hint wakes it at once (see folder-watch.ts).
 import type { Output, ResolvedEntry } from "../kafka/output";
 import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import type { LineSink } from "./file-reader";
 import type { TailSettings } from "./tail-settings";
 import { identityKey, type FileIdentity } from "./file-identity";
+import { FolderWatch, type WatchFolder } from "./folder-watch";
 import { OpenFiles } from "./open-files";
 import { Tailer, type Claims, type PositionBook } from "./tailer";
 
@@ -19,6 +25,8 @@ export interface FileServerOptions {
   rescanIntervalMs: number;
   maxOpenFiles: number;
   positions: PositionBook;
+  /** Folder watching (default: Bun's fs.watch); false polls only. A test may pass a watcher that fails. */
+  watch?: WatchFolder | false;
 }
 
 export class FileServer {
@@ -28,7 +36,10 @@ export class FileServer {
   /** Topics Kafka refuses for now (see KafkaSink); their tailers do not read until the topic is back. */
   private blocked = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** When the timer fires (performance.now() ms). */
+  private timerAt = Infinity;
   private running = false;
+  private readonly watch: FolderWatch | null;
   private waitingForRoom = false;
   private passes = 0;
   private readonly openSlots: OpenFiles;
@@ -54,6 +65,7 @@ export class FileServer {
     private readonly log: Logger,
   ) {
     this.openSlots = new OpenFiles(options.maxOpenFiles);
+    this.watch = options.watch === false ? null : new FolderWatch(log.child("watch"), () => this.hinted(), options.watch);
   }
 
   /** Makes the running tailers match `entries`: start the new, stop the removed, re-target a changed output. */
@@ -105,6 +117,7 @@ export class FileServer {
     for (const tailer of this.tailers.values()) tailer.stop();
     this.tailers.clear();
     this.order = [];
+    this.watch?.close();
   }
 
   openFiles(): number {
@@ -126,6 +139,7 @@ export class FileServer {
         positions: this.options.positions,
         openFiles: this.openSlots,
         claims: this.claims,
+        ...(this.watch ? { watch: this.watch } : {}),
       },
       this.log.child("tail"),
     );
@@ -134,7 +148,14 @@ export class FileServer {
   private schedule(delayMs: number): void {
     if (!this.running || this.waitingForRoom) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerAt = performance.now() + delayMs;
     this.timer = setTimeout(() => this.pass(), delayMs);
+  }
+
+  /** A folder watcher gave hints: pass at once, unless a pass is already about to run. */
+  private hinted(): void {
+    if (this.timer && this.timerAt <= performance.now()) return;
+    this.schedule(0);
   }
 
   /** One pass over every tailer. Runs again at once while files have more to read and the queue has room. */
@@ -149,9 +170,15 @@ export class FileServer {
     // take the room, and a fixed order would starve the last ones.
     const tailers = this.order;
     const first = tailers.length ? this.passes++ % tailers.length : 0;
+    let dueAt = Infinity;
     for (let i = 0; i < tailers.length; i++) {
       const tailer = tailers[(first + i) % tailers.length]!;
-      if (!tailer.due(now) || this.blocked.has(tailer.output.topic)) continue;
+      // A blocked topic's tailers are passed over until setBlocked lets them go (and schedules a pass).
+      if (this.blocked.has(tailer.output.topic)) continue;
+      if (!tailer.due(now)) {
+        dueAt = Math.min(dueAt, tailer.dueAt);
+        continue;
+      }
       const output = tailer.output;
       const sink: LineSink = (value, source, start, end) => {
         const tracker = source.tracker;
@@ -160,7 +187,9 @@ export class FileServer {
       };
       // Not `more ||= tailer.poll(...)`: that would skip polling every tailer after the first busy one.
       if (tailer.poll(now, room, sink).more) more = true;
+      dueAt = Math.min(dueAt, tailer.dueAt);
     }
+    this.watch?.retry();
     if (this.queue.full()) {
       // Back-pressure: Kafka is slow or away. Sleep until the sink settles lines, not on a timer.
       this.waitingForRoom = true;
@@ -169,7 +198,10 @@ export class FileServer {
         this.schedule(0);
       });
     } else {
-      this.schedule(more ? 0 : this.options.pollIntervalMs);
+      // Busy files are due again at once and polled every poll_interval_ms; quiet ones later, and the
+      // loop sleeps until then (idle_poll_max_ms at most, also with nothing to follow).
+      const { pollIntervalMs, idlePollMaxMs } = this.options;
+      this.schedule(more ? 0 : Math.min(Math.max(dueAt - now, pollIntervalMs), Math.max(idlePollMaxMs, pollIntervalMs)));
     }
   }
 }

@@ -69,6 +69,11 @@ export function resolveTailSettings(entry: CollectEntry, defaults: TailOptions, 
     problems.push(`field "path" = ${JSON.stringify(entry.path)} is a directory; a path without glob characters names one file (to collect the files in this folder, use a glob such as ${JSON.stringify(hint)})`);
   }
   if (problems.length) return { problems };
+  const signature = JSON.stringify([o, entry.from ?? from]);
+  // Plain paths with the same options share one (immutable) settings object: a thousand entries
+  // differing only in their path would otherwise each hold their own compiled patterns.
+  const reused = glob ? undefined : shared.get(signature);
+  if (reused) return { settings: reused, problems };
   const patterns = (sources: string[]) => sources.map((s) => compileUserPattern(s)); // validated when parsed
   const pattern = start || continuation;
   const settings: TailSettings = {
@@ -93,10 +98,18 @@ export function resolveTailSettings(entry: CollectEntry, defaults: TailOptions, 
           }
         : {}),
     },
-    signature: JSON.stringify([o, entry.from ?? from]),
+    signature,
   };
+  if (!glob) {
+    if (shared.size >= MAX_SHARED) shared.clear();
+    shared.set(signature, settings);
+  }
   return { settings, problems };
 }
+
+/** Settings of plain-path entries by signature (see resolveTailSettings); cleared rather than grown past MAX_SHARED. */
+const shared = new Map<string, TailSettings>();
+const MAX_SHARED = 1000;
 
 /** The option table's defaults for the [agent] options an entry may override. */
 export function tailDefaults(): TailOptions {

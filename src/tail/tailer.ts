@@ -23,6 +23,7 @@ import { Backoff } from "../util/backoff";
 import { identityKey, identityOf, sameFile, type FileIdentity } from "./file-identity";
 import { FileReader, type LineSink, type ReaderFormat, type Room } from "./file-reader";
 import { OutsideAllowedPaths, openTailHandle, type TailHandle } from "./open-file";
+import type { FolderWatch, HintTarget, Wanted } from "./folder-watch";
 import type { OpenFiles } from "./open-files";
 import { scanGlob } from "./path-scanner";
 import type { TailSettings } from "./tail-settings";
@@ -53,6 +54,9 @@ export interface Claims {
  */
 const RELEASE_ROTATED = process.platform === "win32";
 
+/** Paths compare as the file system does: normalized (a hint's path is joined), without case on Windows. */
+const nameKey = process.platform === "win32" ? (name: string) => path.normalize(name).toLowerCase() : (name: string) => path.normalize(name);
+
 /** Checks without news before an idle file starts to be polled less often. */
 const IDLE_CHECKS_AT_BASE_RATE = 8;
 
@@ -70,6 +74,8 @@ export interface TailerOptions {
   claims: Claims;
   /** Close a rotated file once read to its end instead of holding it for rotate_wait_ms; the default is true on Windows only. */
   releaseRotated?: boolean;
+  /** Where the tailer asks for hints (fs.watch) about its folders; without it, it only polls. */
+  watch?: Pick<FolderWatch, "want" | "drop">;
 }
 
 /** One file followed by the entry. */
@@ -126,7 +132,7 @@ export interface PollResult {
   more: boolean;
 }
 
-export class Tailer {
+export class Tailer implements HintTarget {
   private files = new Map<string, Followed>();
   /** Files another entry reads, by identity key: not looked at again. */
   private refused = new Set<string>();
@@ -148,6 +154,16 @@ export class Tailer {
   private lastLongLineLog = 0;
   /** Counts polls, so that a file is read at most once in each. */
   private polls = 0;
+  /** A hint named something the entry may match but does not follow: look at the names again soon. */
+  private rescanHinted = false;
+  private lastScanAt = -Infinity;
+  /** The names the last glob scan listed: a hint about one of them that is not followed is not news. */
+  private listed = new Set<string>();
+  /** Followed files by name (see nameKey), for hints; rebuilt when null. */
+  private byName: Map<string, Followed> | null = null;
+  /** The folders (and names) to ask hints for changed; said to `watch` after the poll. */
+  private watchChanged = true;
+  private watched = "";
 
   constructor(
     readonly path: string,
@@ -174,6 +190,36 @@ export class Tailer {
     return !this.stopped && now >= this.nextDueAt;
   }
 
+  /** When poll() next has something to look at (the earliest due file or rescan). */
+  get dueAt(): number {
+    return this.stopped ? Infinity : this.nextDueAt;
+  }
+
+  /**
+   * Something changed in `folder` (an fs.watch event about `name`, or about nothing in particular):
+   * what it may concern is looked at in the next poll, not at its turn. Only a hint: polling goes on
+   * regardless, so a hint lost or never given costs time, never lines.
+   */
+  hint(folder: string, name: string | null): void {
+    if (this.stopped) return;
+    if (name === null) {
+      for (const f of this.files.values()) if (nameKey(path.dirname(f.name)) === nameKey(folder)) f.nextPollAt = 0;
+      this.rescanHinted = true;
+      this.nextDueAt = 0;
+      return;
+    }
+    const file = path.join(folder, name);
+    const f = this.followedAs(file);
+    if (f) f.nextPollAt = 0;
+    else {
+      // A name not followed: news only if the entry would take it (a glob's new file, a plain path's file appearing).
+      const glob = this.options.settings.glob;
+      if (!(glob ? glob.matches(file) && !this.options.settings.excluded(file) && !this.listed.has(file) : nameKey(file) === nameKey(this.path))) return;
+      this.rescanHinted = true;
+    }
+    this.nextDueAt = 0;
+  }
+
   /** Reads what is new, as much as `room` allows. `now` is a monotonic clock in ms. */
   poll(now: number, room: Room, sink: LineSink): PollResult {
     if (!this.due(now)) return { lines: 0, more: false };
@@ -181,6 +227,11 @@ export class Tailer {
     let lines = 0;
     let more = false;
     const poll = ++this.polls;
+    if (this.rescanHinted) {
+      // At most one hinted scan per poll interval: a glob's scan lists whole folders.
+      this.rescanHinted = false;
+      this.nextScanAt = Math.min(this.nextScanAt, Math.max(now, this.lastScanAt + this.options.baseIntervalMs));
+    }
     if (now >= this.nextScanAt) this.scan(now);
     // Older files first: a file being drained was written before whatever replaced it.
     for (const pass of [true, false]) {
@@ -207,6 +258,7 @@ export class Tailer {
     let next = this.nextScanAt;
     for (const f of this.files.values()) next = Math.min(next, f.nextPollAt);
     this.nextDueAt = next;
+    if (this.watchChanged) this.askForHints();
     return { lines, more };
   }
 
@@ -215,6 +267,7 @@ export class Tailer {
     this.stopped = true;
     for (const f of this.files.values()) this.drop(f);
     this.files.clear();
+    this.options.watch?.drop(this);
   }
 
   /** How many files this tailer holds open (followed ones and rotated ones still being drained). */
@@ -224,6 +277,55 @@ export class Tailer {
     return n;
   }
 
+  // ---------------------------------------------------------------- hints (fs.watch)
+
+  /** A file was added, forgotten, renamed or started draining: the name index and the folders to watch follow. */
+  private filesChanged(): void {
+    this.byName = null;
+    this.watchChanged = true;
+  }
+
+  /** The followed file named `file`: the one read under the name now rather than one draining under it. */
+  private followedAs(file: string): Followed | undefined {
+    if (this.byName === null) {
+      this.byName = new Map();
+      for (const f of this.files.values()) {
+        const key = nameKey(f.name);
+        if (!f.draining || !this.byName.has(key)) this.byName.set(key, f);
+      }
+    }
+    return this.byName.get(nameKey(file));
+  }
+
+  /**
+   * Asks for hints about the folders this entry's files are in: a plain path's folder for its name and
+   * the names of the files it still reads; for a glob, every name in its base folder and in each folder
+   * holding a file it follows (a glob with a wildcard folder finds its files below its base).
+   */
+  private askForHints(): void {
+    this.watchChanged = false;
+    const watch = this.options.watch;
+    if (!watch) return;
+    const wanted = new Map<string, Wanted>();
+    const glob = this.options.settings.glob;
+    const add = (file: string) => {
+      const dir = path.dirname(path.normalize(file));
+      if (glob) wanted.set(dir, "all");
+      else {
+        const names = wanted.get(dir);
+        if (names instanceof Set) names.add(path.basename(file));
+        else wanted.set(dir, new Set([path.basename(file)]));
+      }
+    };
+    if (glob) wanted.set(path.normalize(glob.base), "all");
+    else add(this.path);
+    for (const f of this.files.values()) add(f.name);
+    const signature = JSON.stringify([...wanted].map(([dir, names]) => [dir, names === "all" ? names : [...names]]));
+    if (signature === this.watched) return;
+    this.watched = signature;
+    watch.want(this, wanted);
+  }
+
   // ---------------------------------------------------------------- finding files
 
   /** Finds the files the entry names now: a glob is expanded, a plain path is looked at. */
@@ -231,9 +333,11 @@ export class Tailer {
     const { settings } = this.options;
     const glob = settings.glob;
     let names: string[];
+    this.lastScanAt = now;
     if (glob) {
       const result = scanGlob(glob, settings.excluded);
       names = result.files;
+      this.listed = new Set(names);
       this.reportFolders(result.errors);
       this.nextScanAt = now + this.options.rescanIntervalMs;
     } else {
@@ -328,6 +432,7 @@ export class Tailer {
     const key = identityKey(identity);
     const known = this.files.get(key);
     if (known) {
+      if (known.name !== name || known.draining) this.filesChanged();
       if (known.name !== name) {
         this.log.info("File was renamed to a name this entry also matches; it is the same file and is not read again.", { path: this.path, from: known.name, to: name });
         known.name = name;
@@ -350,6 +455,7 @@ export class Tailer {
       this.log.info("Skipping file untouched for longer than ignore_older_s; if it grows, its new lines are read.", { path: this.path, file: name });
     }
     this.files.set(key, f);
+    this.filesChanged();
   }
 
   /**
@@ -379,6 +485,7 @@ export class Tailer {
         this.files.clear();
         this.files.set(identityKey(p.identity), f);
         for (const [k, v] of rest) this.files.set(k, v);
+        this.filesChanged();
       }
     }
   }
@@ -388,8 +495,12 @@ export class Tailer {
   private pollFile(f: Followed, now: number, room: Room, sink: LineSink): PollResult {
     let result: PollResult & { size: number } = { lines: 0, more: false, size: -1 };
     let busy = false;
-    if (!f.draining && !this.stillNamed(f, now)) {
-      busy = true; // moved: drained from now on, looked at every poll
+    /** The file's size as the stat of its name just showed it, if it did. */
+    let size: number | undefined;
+    if (!f.draining) {
+      const named = this.stillNamed(f, now);
+      if (named === false) busy = true; // moved: drained from now on, looked at every poll
+      else if (named !== null) size = Number(named.size);
     }
     if (f.reader === null || f.reader.closed) {
       const woke = this.wake(f, now);
@@ -397,7 +508,7 @@ export class Tailer {
     }
     const reader = f.reader;
     if (reader && !reader.closed) {
-      result = this.safeRead(f, reader, room, sink, now);
+      result = this.safeRead(f, reader, room, sink, now, size);
       if (result.size !== f.lastSize || result.lines > 0) {
         f.lastSize = result.size;
         f.lastGrowthAt = now;
@@ -426,13 +537,16 @@ export class Tailer {
     return result;
   }
 
-  /** Whether the file is still under its name; if not, it is drained from now on and the names are looked at again. */
-  private stillNamed(f: Followed, now: number): boolean {
+  /**
+   * Whether the file is still under its name: its status if so (null when that cannot be told); if not,
+   * false, and it is drained from now on and the names are looked at again.
+   */
+  private stillNamed(f: Followed, now: number): BigIntStats | null | false {
     const stats = lookAt(f.name);
     // Cannot tell (the folder cannot be searched): an open file goes on being read; a closed one is
     // reported by wake() when it cannot be opened.
-    if (stats instanceof Error) return true;
-    if (stats && sameFile(identityOf(stats), f.identity)) return true;
+    if (stats instanceof Error) return null;
+    if (stats && sameFile(identityOf(stats), f.identity)) return stats;
     if (f.reader && !f.reader.closed) {
       this.log.info(stats ? "File was rotated; finishing the old file before following the new one." : "File was removed or renamed; finishing what is left of it.", { path: this.path, file: f.name });
       f.draining = true;
@@ -455,6 +569,7 @@ export class Tailer {
     }
     this.nextScanAt = Math.min(this.nextScanAt, now);
     if (!this.options.settings.glob) this.absence = null;
+    this.filesChanged();
     return false;
   }
 
@@ -472,7 +587,10 @@ export class Tailer {
     if ((!stats || !sameFile(identityOf(stats), f.identity)) && f.draining && (f.reader || f.trouble)) {
       // A rotated file let go of (or not opened yet): renamed again (app.log.1 -> app.log.2) or deleted. Find it by identity.
       const moved = findByIdentity(path.dirname(f.name), f.identity);
-      if (moved) [f.name, stats] = moved;
+      if (moved) {
+        [f.name, stats] = moved;
+        this.filesChanged();
+      }
     }
     if (!stats || !sameFile(identityOf(stats), f.identity)) return this.forget(f);
     if (!f.trouble && (f.reader !== null || f.startAt !== undefined) && f.restSize === stats.size && f.restMtime === stats.mtimeMs) {
@@ -502,6 +620,7 @@ export class Tailer {
     }
     this.drop(f);
     this.files.delete(identityKey(f.identity));
+    this.filesChanged();
     return "gone";
   }
 
@@ -633,11 +752,11 @@ export class Tailer {
     this.log.info("File can be read now; reading from where it was.", fields);
   }
 
-  private safeRead(f: Followed, reader: FileReader, room: Room, sink: LineSink, now: number): PollResult & { size: number } {
+  private safeRead(f: Followed, reader: FileReader, room: Room, sink: LineSink, now: number, size?: number): PollResult & { size: number } {
     try {
       const before = reader.longLines;
       const offset = reader.offset;
-      const r = reader.read(room, sink, now);
+      const r = reader.read(room, sink, now, size);
       this.readable(f, { path: this.path, file: f.name, offset });
       if (r.truncated) this.log.warn("File was truncated; reading it again from the start.", { path: this.path, file: f.name });
       if (reader.longLines !== before && now - this.lastLongLineLog >= 10_000) {
@@ -687,7 +806,7 @@ export class Tailer {
 /** The status of what `name` names: null when nothing is there, the error when it cannot be looked at. */
 function lookAt(name: string): BigIntStats | null | Error {
   try {
-    return statSync(name, { bigint: true });
+    return statSync(name, { bigint: true, throwIfNoEntry: false }) ?? null;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === "ENOENT" || code === "ENOTDIR" ? null : (err as Error);

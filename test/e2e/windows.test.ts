@@ -75,26 +75,51 @@ test("logagent.exe check -c on a bad config exits 2 naming the line and key", ()
   expect(r.stderr).toContain(':3: [kafka] acks = "3": must be one of 0, 1, all');
 });
 
-test("logagent.exe under Wine ships appended lines from the etcd list to Kafka", async () => {
+/**
+ * Runs logagent.exe under Wine on an etcd list naming one new file, `name`, shipped to a new topic; once
+ * the agent follows the file, `body` writes to it and reads the topic back.
+ */
+async function following(name: string, agentExtra: string | undefined, body: (log: string, reader: TopicReader, topic: string) => Promise<void>): Promise<void> {
   const topic = unique("win");
   const key = `/logagent/${unique("win")}/collect_config`;
-  const log = path.join(box.dir, "app.log");
+  const log = path.join(box.dir, name);
   writeFileSync(log, "");
   await createTopics([topic]);
   const reader = await TopicReader.start([topic]);
   await putList(etcd, key, [{ path: winPath(log), topic }]);
-  writeFileSync(conf, iniFor({ kafka: services.kafka, etcd: services.etcd, key }));
+  writeFileSync(conf, iniFor({ kafka: services.kafka, etcd: services.etcd, key, extra: agentExtra }));
   const agent = startAgent();
   try {
     const deadline = Date.now() + 30_000;
     while (!agent.output.includes("Following file") && Date.now() < deadline) await Bun.sleep(100);
     expect(agent.output).toContain("Following file");
-    appendNumbered(log, "win", 0, 500);
-    expect(await reader.waitFor(topic, 500, 30_000)).toEqual(numbered("win", 0, 500));
+    await body(log, reader, topic).catch((err: Error) => {
+      throw new Error(`${err.message}\nthe agent's log:\n${agent.output}`);
+    });
   } finally {
     await agent.kill();
     await reader.stop();
   }
+}
+
+test("logagent.exe under Wine ships appended lines from the etcd list to Kafka", async () => {
+  await following("app.log", undefined, async (log, reader, topic) => {
+    appendNumbered(log, "win", 0, 500);
+    expect(await reader.waitFor(topic, 500, 30_000)).toEqual(numbered("win", 0, 500));
+  });
+}, 90_000);
+
+test("logagent.exe under Wine reads a line written to a quiet file at once: folder change notifications (ReadDirectoryChangesW) reach it", async () => {
+  // idle_poll_max_ms = 60000: after its first line, a quiet file is polled 0.8, 1.0, 1.4, 2.2, 3.8, 7.0,
+  // 13.4 and 26.2 s later (poll_interval_ms = 100, doubling after 8 looks). A line written 14.5 s after the
+  // first would wait until 26.2 s for a poll: only a change notification brings it within the 5 s waited.
+  await following("quiet.log", "idle_poll_max_ms = 60000", async (log, reader, topic) => {
+    appendNumbered(log, "first", 0, 1);
+    expect(await reader.waitFor(topic, 1, 30_000, 0)).toEqual(["first-0"]);
+    await Bun.sleep(14_500);
+    appendNumbered(log, "second", 0, 1);
+    expect(await reader.waitFor(topic, 2, 5000, 0)).toEqual(["first-0", "second-0"]);
+  });
 }, 90_000);
 
 test("logagent.exe: allow_paths in Windows form, case-insensitive; `..` and \\\\?\\ entries refused by check; a link pointing outside refused when opened while the rest ships", async () => {

@@ -1,6 +1,3 @@
-// kafkajs (used by the tests to read Kafka back) triggers Bun's TimeoutNegativeWarning on every
-// response; see src/main.ts. Hide that one warning so real ones stand out.
-process.removeAllListeners("warning");
-process.on("warning", (w) => {
-  if (w.name !== "TimeoutNegativeWarning") console.warn(w);
-});
+// Test clients (support/kafka.ts reads Kafka back with kafkajs) get the agent's kafkajs patch, so
+// that their idle connections do not spin either (see src/kafka/request-queue-patch.ts).
+import "../../src/kafka/request-queue-patch";

@@ -256,3 +256,36 @@ test("an idle file is polled less and less often, up to idleMaxMs, and at the ba
   void now;
   t.stop();
 });
+
+test("a hint about the file's name makes a quiet file due at once; a hint about another name does not", () => {
+  writeFileSync(file, "a\n");
+  // Quiet files back off to one look a minute: only the hint can bring "b" within the next 100 ms.
+  const t = new Tailer(file, { topic: "t" } as Output, options("beginning", 1000, 60_000), new Logger("test"));
+  for (let i = 0; i < 20; i++) poll(t);
+  expect(out).toEqual(["a"]);
+  appendFileSync(file, "b\n");
+  t.hint(dir, "other.log");
+  poll(t);
+  expect(out).toEqual(["a"]);
+  t.hint(dir, "app.log");
+  poll(t);
+  expect(out).toEqual(["a", "b"]);
+  t.stop();
+});
+
+test("a hint about a new name a glob matches makes it scan at once; a name it does not match does not", () => {
+  writeFileSync(path.join(dir, "a.log"), "a\n");
+  const settings = resolveTailSettings({ path: path.join(dir, "*.log"), topic: "t" }, tailDefaults(), "beginning").settings!;
+  const t = new Tailer(path.join(dir, "*.log"), { topic: "t" } as Output, { ...options("beginning", 1000, 60_000), settings, rescanIntervalMs: 60_000 }, new Logger("test"));
+  poll(t);
+  expect(out).toEqual(["a"]);
+  writeFileSync(path.join(dir, "b.log"), "b\n");
+  writeFileSync(path.join(dir, "b.txt"), "not matched\n");
+  t.hint(dir, "b.txt");
+  poll(t);
+  expect(out).toEqual(["a"]); // the next rescan is a minute away
+  t.hint(dir, "b.log");
+  poll(t);
+  expect(out).toEqual(["a", "b"]);
+  t.stop();
+});
