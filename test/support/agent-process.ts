@@ -1,14 +1,21 @@
 // Drives the release binary the way a user does: copied alone into an empty
 // folder (no node_modules there or in any parent), configured by a conf.ini.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Subprocess } from "bun";
 import { releaseBinary } from "./env";
 
 /** An empty temporary folder holding only the binary, named `logagent`. */
+const sandboxes: string[] = [];
+// Each sandbox holds a 110 MB copy of the binary: remove them when the test run ends (KEEP_SANDBOXES=1 keeps them to look at).
+process.once("exit", () => {
+  if (!process.env.KEEP_SANDBOXES) for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });
+});
+
 export function sandbox(target = "linux-x64"): { dir: string; bin: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), "logagent-e2e-"));
+  sandboxes.push(dir);
   for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
     if (existsSync(path.join(d, "node_modules"))) throw new Error(`${d} has node_modules: the sandbox would not prove the binary stands alone`);
   }
