@@ -9,7 +9,7 @@ import { expandKey, type HostIdentity } from "./config/host";
 import type { CollectEntry } from "./discovery/collect-entry";
 import { EtcdCollectSource } from "./discovery/etcd-source";
 import { KafkaSink } from "./kafka/kafka-sink";
-import { type ResolvedEntry, resolveEntries } from "./kafka/output";
+import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries";
 import { LineQueue } from "./pipeline/line-queue";
 import { FileServer } from "./tail/file-server";
 import type { Logger } from "./telemetry/logger";

@@ -12,7 +12,7 @@ import { ConfigError } from "./config/config-error";
 import { detectHost, expandKey } from "./config/host";
 import { type IniRead, readIni } from "./config/load-ini";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
-import { type ResolvedEntry, resolveEntries } from "./kafka/output";
+import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries";
 import { createEtcdClient } from "./discovery/etcd-source";
 
 export const EXIT_VALID = 0;

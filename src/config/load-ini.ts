@@ -10,8 +10,8 @@
 import { type Stats, statSync } from "node:fs";
 import path from "node:path";
 import { type CollectEntry, ENTRY_FIELD_NAMES, entryLabel, type StartFrom, validateEntries } from "../discovery/collect-entry";
-import { resolveEntries } from "../kafka/output";
-import type { OutputOptions } from "../kafka/output";
+import type { OutputOptions } from "../discovery/entry-output";
+import { resolveEntries } from "../discovery/resolve-entries";
 import type { LogLevel } from "../telemetry/logger";
 import type { TailOptions } from "../tail/tail-settings";
 import { ConfigError, type ConfigProblem } from "./config-error";

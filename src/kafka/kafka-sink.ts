@@ -13,7 +13,8 @@ import type { LineQueue, LineRecord } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { compressionType, registerCodecs } from "./codecs";
-import { envelope, keyFor, type Output } from "./output";
+import type { Output } from "../discovery/entry-output";
+import { envelope, keyFor } from "./record-fields";
 import { cachingDefaultPartitioner } from "./partitioner";
 
 export interface SinkEvents {
@@ -248,7 +249,7 @@ export class KafkaSink {
     const messages: Message[] = [];
     for (const r of records) {
       const { output } = r;
-      const path = r.source.path;
+      const path = r.path;
       const headers = { host: this.hostname, path, offset: String(r.start) };
       const key = keyFor(output, r.value, path, this.hostname);
       const base = { ...(key !== null ? { key } : {}), ...(output.partitioner === "partition" ? { partition: output.partition } : {}) };

@@ -2,15 +2,18 @@
 // (consumer). Its bounds count every line read and not yet acknowledged,
 // including those in a request on the wire, so that memory stays bounded
 // while Kafka is away: tailers ask for `room()` and stop reading at zero.
-import type { Output } from "../kafka/output";
-import type { FileReader, Room } from "../tail/file-reader";
+import type { Output } from "../discovery/entry-output";
 import type { DeliveryTracker } from "./delivery-tracker";
 
+/**
+ * One line on its way to Kafka: a plain record, not a handle on the file it came from, so that the
+ * Kafka side needs nothing from the tailers. Acknowledging it means settling `ticket` on `tracker`.
+ */
 export interface LineRecord {
   output: Output;
   value: Uint8Array;
-  /** The file the line came from, and where the line starts and ends in it (the `offset` header). */
-  source: FileReader;
+  /** The file's name (the `path` header), and where the line starts (the `offset` header) and ends in it. */
+  path: string;
   start: number;
   end: number;
   /** Settling `ticket` on `tracker` when Kafka acknowledges the line lets the file's position move. */
@@ -30,6 +33,12 @@ export interface LineRecord {
 export const RECORD_OVERHEAD_BYTES = 512;
 /** A record's bytes on the wire beyond the line and its path header: varints, the host and offset headers. */
 export const WIRE_OVERHEAD_BYTES = 96;
+
+/** How much the queue can still take. A tailer decrements it for each line it hands over. */
+export interface Room {
+  lines: number;
+  bytes: number;
+}
 
 export class LineQueue {
   private items: LineRecord[] = [];
@@ -87,7 +96,7 @@ export class LineQueue {
     let bytes = 0;
     while (end < this.items.length && end - this.head < maxMessages) {
       const r = this.items[end]!;
-      const size = r.value.length + r.source.path.length + WIRE_OVERHEAD_BYTES;
+      const size = r.value.length + r.path.length + WIRE_OVERHEAD_BYTES;
       if (end > this.head && bytes + size > maxBytes) break;
       bytes += size;
       end++;

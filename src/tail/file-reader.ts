@@ -13,6 +13,7 @@
 import type { BigIntStats } from "node:fs";
 import { FINGERPRINT_BYTES, fingerprintMatches, fingerprintOf, type FileIdentity, type Fingerprint } from "./file-identity";
 import { DeliveryTracker } from "../pipeline/delivery-tracker";
+import type { Room } from "../pipeline/line-queue";
 import { cutPoint, sniffBom, type Encoding } from "../lines/encoding";
 import { LineProcessor, type Emit, type LineOptions, type Skip } from "../lines/line-processor";
 import { findLF, splitLines, trimCR } from "./line-splitter";
@@ -22,12 +23,6 @@ import type { TailHandle } from "./open-file";
 const CHUNK_BYTES = 256 * 1024;
 /** Slack beyond max_line_bytes for the line's end: CR LF in UTF-16 is four bytes. */
 const EOL_SLACK = 4;
-
-/** How much the queue can still take. The sink decrements it for each line it takes. */
-export interface Room {
-  lines: number;
-  bytes: number;
-}
 
 /** Receives each line with its start offset and the offset just after it (where reading resumes once it is delivered). */
 export type LineSink = (line: Uint8Array, source: FileReader, start: number, end: number) => void;

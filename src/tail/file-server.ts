@@ -3,7 +3,8 @@
 // calls `apply` with the whole new list, and the server starts, stops or
 // re-targets tailers to match. It also owns what tailers share: the slots of
 // max_open_files, and which entry reads which file.
-import type { Output, ResolvedEntry } from "../kafka/output";
+import type { Output } from "../discovery/entry-output";
+import type { ResolvedEntry } from "../discovery/resolve-entries";
 import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import type { LineSink } from "./file-reader";
@@ -155,7 +156,7 @@ export class FileServer {
       const output = tailer.output;
       const sink: LineSink = (value, source, start, end) => {
         const tracker = source.tracker;
-        room.bytes -= this.queue.push({ output, value, source, start, end, tracker, ticket: tracker.issue(end), time });
+        room.bytes -= this.queue.push({ output, value, path: source.path, start, end, tracker, ticket: tracker.issue(end), time });
         room.lines--;
       };
       // Not `more ||= tailer.poll(...)`: that would skip polling every tailer after the first busy one.

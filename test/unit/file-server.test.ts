@@ -3,7 +3,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Output } from "../../src/kafka/output";
+import type { Output } from "../../src/discovery/entry-output";
 import { LineQueue } from "../../src/pipeline/line-queue";
 import { FileServer } from "../../src/tail/file-server";
 import { resolveTailSettings, tailDefaults } from "../../src/tail/tail-settings";

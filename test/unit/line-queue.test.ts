@@ -4,7 +4,7 @@ import { LineQueue, RECORD_OVERHEAD_BYTES, type LineRecord } from "../../src/pip
 const rec = (n: number, bytes = 10): LineRecord => ({
   output: null as never,
   value: new Uint8Array(bytes),
-  source: { path: "/a" } as never,
+  path: "/a",
   start: 0,
   end: n,
   tracker: null as never,

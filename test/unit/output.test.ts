@@ -2,7 +2,8 @@ import { expect, test } from "bun:test";
 import { parseIni } from "../../src/config/load-ini";
 import { parseCollectList } from "../../src/discovery/collect-entry";
 import { classify } from "../../src/kafka/kafka-sink";
-import { envelope, keyFor, resolveOutput, type OutputOptions } from "../../src/kafka/output";
+import { resolveOutput, type OutputOptions } from "../../src/discovery/entry-output";
+import { envelope, keyFor } from "../../src/kafka/record-fields";
 
 const defaults: OutputOptions = { acks: "all", partitioner: "key", key: "path", key_pattern: "", partition: -1, compression: "none", format: "raw" };
 const host = { hostname: "web-7", ip: "10.1.2.3" };

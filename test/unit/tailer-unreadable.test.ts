@@ -13,7 +13,8 @@ import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, renameSyn
 import os from "node:os";
 import path from "node:path";
 import type { AgentConfig } from "../../src/config/load-ini";
-import { resolveEntries, type Output, type OutputOptions } from "../../src/kafka/output";
+import type { Output, OutputOptions } from "../../src/discovery/entry-output";
+import { resolveEntries } from "../../src/discovery/resolve-entries";
 import type { FileReader } from "../../src/tail/file-reader";
 import { OpenFiles } from "../../src/tail/open-files";
 import { resolveTailSettings, tailDefaults, type TailOptions } from "../../src/tail/tail-settings";

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { appendFileSync, closeSync, mkdtempSync, openSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Output } from "../../src/kafka/output";
+import type { Output } from "../../src/discovery/entry-output";
 import { OpenFiles } from "../../src/tail/open-files";
 import { resolveTailSettings, tailDefaults, type TailOptions } from "../../src/tail/tail-settings";
 import { Tailer, type Claims } from "../../src/tail/tailer";
