@@ -36,6 +36,7 @@ export interface AgentConfig {
     clientId: string;
     batchMaxMessages: number;
     batchMaxBytes: number;
+    maxInFlight: number;
     lingerMs: number;
     maxMessageBytes: number;
     oversize: "split" | "truncate";
@@ -270,6 +271,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       clientId: v("kafka.client_id"),
       batchMaxMessages: v("kafka.batch_max_messages"),
       batchMaxBytes: v("kafka.batch_max_bytes"),
+      maxInFlight: v("kafka.max_in_flight"),
       lingerMs: v("kafka.linger_ms"),
       maxMessageBytes: v("kafka.max_message_bytes"),
       oversize: v("kafka.oversize"),

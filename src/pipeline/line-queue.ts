@@ -31,8 +31,6 @@ export interface LineRecord {
  * of the lines.
  */
 export const RECORD_OVERHEAD_BYTES = 512;
-/** A record's bytes on the wire beyond the line and its path header: varints, the host and offset headers. */
-export const WIRE_OVERHEAD_BYTES = 96;
 
 /** How much the queue can still take. A tailer decrements it for each line it hands over. */
 export interface Room {
@@ -87,20 +85,9 @@ export class LineQueue {
     return cost;
   }
 
-  /**
-   * Moves up to `maxMessages` lines and `maxBytes` bytes as Kafka will see them (at least one line)
-   * to the in-flight set. A request over the broker's message size limit is refused outright.
-   */
-  take(maxMessages: number, maxBytes: number): LineRecord[] {
-    let end = this.head;
-    let bytes = 0;
-    while (end < this.items.length && end - this.head < maxMessages) {
-      const r = this.items[end]!;
-      const size = r.value.length + r.path.length + WIRE_OVERHEAD_BYTES;
-      if (end > this.head && bytes + size > maxBytes) break;
-      bytes += size;
-      end++;
-    }
+  /** Moves up to `max` lines, oldest first, to the in-flight set: they still count against the bounds until settled. */
+  take(max: number): LineRecord[] {
+    const end = Math.min(this.items.length, this.head + Math.max(0, max));
     const batch = this.items.slice(this.head, end);
     this.head = end;
     // Compact now and then rather than shift() per line, which is O(n).
