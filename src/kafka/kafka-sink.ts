@@ -16,7 +16,8 @@
 // once when it starts and once when it ends.
 import type { AgentConfig } from "../config/load-ini";
 import type { Output } from "../discovery/entry-output";
-import type { LineQueue, LineRecord } from "../pipeline/line-queue";
+import type { LineBlock } from "../pipeline/line-block";
+import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { registerCodecs } from "./codecs";
@@ -36,8 +37,8 @@ export interface SinkEvents {
 interface Route {
   output: Output;
   partitions: PartitionInfo[] | null;
-  /** Lines that came before the topic's partitions were known. */
-  waiting: LineRecord[];
+  /** Blocks that came before the topic's partitions were known. */
+  waiting: LineBlock[];
   lanes: Map<number, PartitionLane>;
   fetching: boolean;
   backoff: Backoff;
@@ -70,7 +71,7 @@ export class KafkaSink implements LaneOwner {
   ) {
     registerCodecs();
     this.client = new KafkaClient({ brokers: config.brokers, clientId: config.clientId, autoCreateTopics: config.autoCreateTopics, security: config.security }, log);
-    this.builder = new RequestBuilder({ clientId: config.clientId, hostname, oversize: config.oversize }, (line, pieces, limit) => this.oversize(line, pieces, limit));
+    this.builder = new RequestBuilder({ clientId: config.clientId, hostname, oversize: config.oversize, batchMaxBytes: config.batchMaxBytes }, (block, line, pieces, limit) => this.oversize(block, line, pieces, limit));
     this.partitioner = new Partitioner(hostname);
     this.settings = {
       maxInFlight: config.maxInFlight,
@@ -99,6 +100,7 @@ export class KafkaSink implements LaneOwner {
     for (const wake of this.wakeSleepers.splice(0)) wake();
     const left = this.queue.pending + this.queue.unsettled;
     for (const route of this.routes.values()) for (const lane of route.lanes.values()) lane.giveUp();
+    // Lines given up are not settled: their files' positions stay before them, and they are read again.
     // A request Kafka never answers must not hold the stop past the deadline.
     await Promise.race([this.loop, sleep(Math.max(0, deadline - performance.now()))]);
     await Promise.race([this.client.disconnect().catch(() => {}), sleep(Math.max(100, deadline - performance.now()))]);
@@ -119,28 +121,50 @@ export class KafkaSink implements LaneOwner {
     while (this.isRunning) {
       await Promise.race([this.queue.whenItems(), this.nap(60_000)]);
       if (!this.isRunning) break;
-      for (const r of this.queue.take(this.queue.pending)) this.route(r);
+      for (const block of this.queue.takeAll()) {
+        block.unacked = block.count;
+        this.route(block);
+      }
     }
   }
 
-  private route(r: LineRecord): void {
-    let route = this.routes.get(r.output.profile);
+  private route(block: LineBlock): void {
+    const output = block.output;
+    let route = this.routes.get(output.profile);
     if (!route) {
-      route = { output: r.output, partitions: null, waiting: [], lanes: new Map(), fetching: false, backoff: new Backoff(200, 10_000) };
-      this.routes.set(r.output.profile, route);
+      route = { output, partitions: null, waiting: [], lanes: new Map(), fetching: false, backoff: new Backoff(200, 10_000) };
+      this.routes.set(output.profile, route);
     }
-    if (route.partitions === null) {
-      route.waiting.push(r);
+    const partitions = route.partitions;
+    if (partitions === null) {
+      route.waiting.push(block);
       if (!route.fetching) void this.fetchPartitions(route);
       return;
     }
-    const partition = this.partitioner.choose(r.output, r, route.partitions);
+    const whole = this.partitioner.forBlock(output, block, partitions);
+    if (whole !== null) {
+      this.lane(route, whole).add(block, 0, block.count);
+      return;
+    }
+    // Round robin or a key pattern: runs of lines that go to the same partition.
+    let from = 0;
+    let partition = this.partitioner.choose(output, block, 0, partitions);
+    for (let i = 1; i <= block.count; i++) {
+      const next = i < block.count ? this.partitioner.choose(output, block, i, partitions) : -1;
+      if (next === partition) continue;
+      this.lane(route, partition).add(block, from, i);
+      from = i;
+      partition = next;
+    }
+  }
+
+  private lane(route: Route, partition: number): PartitionLane {
     let lane = route.lanes.get(partition);
     if (!lane) {
       lane = new PartitionLane(route.output.topic, partition, route.output.acks, route.output.compression, this);
       route.lanes.set(partition, lane);
     }
-    lane.add(r);
+    return lane;
   }
 
   /** Learns a topic's partitions (creating the topic when allowed), then routes the lines that waited for them. */
@@ -164,7 +188,7 @@ export class KafkaSink implements LaneOwner {
     this.recovered(route.output.topic);
     const waiting = route.waiting;
     route.waiting = [];
-    for (const r of waiting) this.route(r);
+    for (const block of waiting) this.route(block);
   }
 
   async renewProducer(seen: number): Promise<void> {
@@ -189,9 +213,12 @@ export class KafkaSink implements LaneOwner {
     await this.renewing;
   }
 
-  delivered(lines: LineRecord[]): void {
-    for (const r of lines) r.tracker.settle(r.ticket);
-    this.queue.settle(lines);
+  delivered(blocks: LineBlock[]): void {
+    for (const block of blocks) {
+      block.tracker.settle(block.ticket);
+      block.release();
+      this.queue.settle(block);
+    }
   }
 
   failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number): void {
@@ -209,7 +236,7 @@ export class KafkaSink implements LaneOwner {
     }
   }
 
-  shrank(lane: PartitionLane, what: { batchBytes?: number; recordBytes?: number; line?: LineRecord; truncated?: boolean }): void {
+  shrank(lane: PartitionLane, what: { batchBytes?: number; recordBytes?: number; block?: LineBlock; line?: number; truncated?: boolean }): void {
     if (what.batchBytes !== undefined) {
       this.log.warn("Kafka refused a batch as too large; it is sent again in halves, and later batches for this partition are smaller.", {
         topic: lane.topic,
@@ -222,8 +249,8 @@ export class KafkaSink implements LaneOwner {
     this.oversized++;
     this.log.warn(`Kafka refused a message as too large; it was ${what.truncated ? "truncated to half" : "split in two"}.`, {
       topic: lane.topic,
-      path: what.line?.path,
-      offset: what.line?.start,
+      path: what.block?.path,
+      offset: what.block?.offsets[what.line ?? 0],
       bytes: what.recordBytes,
       max_message_bytes: this.config.maxMessageBytes,
       oversized_lines: this.oversized,
@@ -270,12 +297,12 @@ export class KafkaSink implements LaneOwner {
     );
   }
 
-  private oversize(r: LineRecord, pieces: number, limit: number): void {
+  private oversize(block: LineBlock, line: number, pieces: number, limit: number): void {
     this.oversized++;
     this.log.warn(`Line longer than max_message_bytes was ${this.config.oversize === "split" ? `split into ${pieces} messages` : "truncated"}.`, {
-      path: r.path,
-      offset: r.start,
-      bytes: r.value.length,
+      path: block.path,
+      offset: block.offsets[line],
+      bytes: block.length(line),
       max_message_bytes: limit === this.config.maxMessageBytes ? limit : this.config.maxMessageBytes,
       oversized_lines: this.oversized,
     });

@@ -13,7 +13,7 @@
 // to the partition's leader (metadata fetched again). It never gives up: a
 // line waits as long as Kafka does.
 import type { Compression } from "../discovery/entry-output";
-import type { LineRecord } from "../pipeline/line-queue";
+import type { LineBlock } from "../pipeline/line-block";
 import { Backoff } from "../util/backoff";
 import { type KafkaConnection, sendFrame } from "./broker-link";
 import { classify, DUPLICATE_SEQUENCE_NUMBER, errorFromCode, type FailureKind } from "./errors";
@@ -50,14 +50,14 @@ export interface LaneOwner {
   producer(): ProducerStamp;
   /** The producer id is no longer good (the broker lost it, or a gap in sequences): get a new one. */
   renewProducer(seen: number): Promise<void>;
-  /** Kafka acknowledged these lines (each once). */
-  delivered(lines: LineRecord[]): void;
+  /** Kafka acknowledged every line of these blocks. */
+  delivered(blocks: LineBlock[]): void;
   /** A batch failed (or the leader could not be reached); said once per outage or per topic. */
   failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number): void;
   /** A batch of this lane was acknowledged. */
   succeeded(lane: PartitionLane): void;
   /** A batch or a record was too large for the broker and was made smaller. */
-  shrank(lane: PartitionLane, what: { batchBytes?: number; recordBytes?: number; line?: LineRecord; truncated?: boolean }): void;
+  shrank(lane: PartitionLane, what: { batchBytes?: number; recordBytes?: number; block?: LineBlock; line?: number; truncated?: boolean }): void;
   /** Metadata was fetched again: the topic's partitions may have changed. */
   metadataChanged(topic: string): void;
 }
@@ -106,10 +106,12 @@ export class PartitionLane {
     return this.pending.length > 0 || this.window.size > 0;
   }
 
-  add(r: LineRecord): void {
+  /** Lines [from, to) of `block` go to this partition. */
+  add(block: LineBlock, from: number, to: number): void {
     if (this.pending.length === 0) this.pendingSince = performance.now();
-    this.pending.push(r);
-    this.pendingBytes += r.value.length + r.path.length + RECORD_ESTIMATE;
+    this.pending.push(block, from, to);
+    const lines = to - from;
+    this.pendingBytes += (lines === block.count ? block.valueBytes : Math.round((block.valueBytes * lines) / block.count)) + lines * (block.path.length + RECORD_ESTIMATE);
     if (this.full()) {
       if (this.window.open && !this.pumping) void this.pump();
     } else if (this.timer === null && this.window.open) {
@@ -120,11 +122,11 @@ export class PartitionLane {
     }
   }
 
-  /** Everything not acknowledged, given up at shutdown: each line once. */
-  giveUp(): LineRecord[] {
+  /** Everything not acknowledged, given up at shutdown: each block once. */
+  giveUp(): LineBlock[] {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    return [...this.owner.builder.givenUp(this.window.batches()), ...this.pending.takeAll()];
+    return this.owner.builder.givenUp([...this.window.batches().flatMap((b) => b.ranges), ...this.pending.takeAll()]);
   }
 
   private full(): boolean {
@@ -194,7 +196,7 @@ export class PartitionLane {
       { maxRecords: s.batchMaxMessages, maxBytes: this.maxBatchBytes, maxValueBytes: this.maxValueBytes },
       { ...identity, baseSequence: this.window.nextSequence },
     );
-    const sequence = this.window.add(batch, batch.lines.length);
+    const sequence = this.window.add(batch, batch.count);
     if (s.sequenced && sequence !== this.window.sequenceOf(batch)) throw new Error("sequence numbering went wrong");
     // What is left waits from now: its lines came while this batch was being built.
     this.pendingBytes = this.pending.length === 0 ? 0 : Math.round((this.pendingBytes * this.pending.length) / Math.max(1, before));
@@ -220,7 +222,7 @@ export class PartitionLane {
 
   /** Hands `batch` to the socket (in window order: nothing is awaited between `next` and here). */
   private send(connection: KafkaConnection, batch: LineBatch): void {
-    if (this.written.has(batch)) batch.frame = Buffer.from(batch.frame); // its correlation id is about to change
+    if (this.written.has(batch)) this.ownFrame(batch); // its correlation id is about to change
     this.written.add(batch);
     let answer: Promise<ProduceResponse | null>;
     try {
@@ -242,9 +244,12 @@ export class PartitionLane {
       this.window.failed(batch);
       const { kind, cause } = classify(err);
       this.noteFailure(kind, batch, oldest);
-      this.owner.failed(this, kind, cause, batch.lines.length);
+      this.owner.failed(this, kind, cause, batch.count);
     } else {
       this.window.acked(batch);
+      // Answered, so wholly written: the buffer may be built into again (not with acks = 0, where
+      // "answered" only means handed to the socket, which may still be writing it).
+      if (this.acks !== 0) this.owner.builder.recycle(batch);
       this.backoff = new Backoff(200, 10_000);
       this.owner.delivered(this.owner.builder.acknowledged(batch));
       this.owner.succeeded(this);
@@ -297,7 +302,7 @@ export class PartitionLane {
   private async shrink(batch: LineBatch): Promise<void> {
     const { identity } = this.owner.producer();
     const plain = { ...identity, baseSequence: 0 };
-    const records = batch.lines.length;
+    const records = batch.count;
     let parts: LineBatch[];
     if (records > 1) {
       const half = Math.ceil(records / 2);
@@ -312,9 +317,10 @@ export class PartitionLane {
       const { batches, bytes } = await this.owner.builder.halve(this.prefix, this.compression, batch, plain);
       this.maxValueBytes = Math.max(1, Math.min(this.maxValueBytes, bytes));
       parts = batches;
-      this.owner.shrank(this, { recordBytes: bytes * 2, line: batch.lines[0]!, truncated: batches.length === 1 });
+      const { block, from } = batch.ranges[0]!;
+      this.owner.shrank(this, { recordBytes: bytes * 2, block, line: from, truncated: batches.length === 1 });
     }
-    const changed = this.window.replace(batch, parts.map((b) => ({ batch: b, count: b.lines.length })));
+    const changed = this.window.replace(batch, parts.map((b) => ({ batch: b, count: b.count })));
     for (const b of changed) this.stamp(b, identity);
   }
 
@@ -331,10 +337,16 @@ export class PartitionLane {
     return true;
   }
 
+  /** A frame a socket may still hold is copied before it is changed; the old buffer is left to it (and the collector). */
+  private ownFrame(batch: LineBatch): void {
+    batch.frame = Buffer.from(batch.frame);
+    batch.pooled = null;
+  }
+
   private stamp(batch: LineBatch, identity: ProducerStamp["identity"]): void {
     if (!this.owner.settings.sequenced) return;
     if (this.written.has(batch)) {
-      batch.frame = Buffer.from(batch.frame);
+      this.ownFrame(batch);
       this.written.delete(batch);
     }
     restamp(batch.frame, batch.batchAt, batch.batchEnd, { ...identity, baseSequence: this.window.sequenceOf(batch) });

@@ -6,7 +6,7 @@
 // on 64-bit Long objects (hashing every line took a fifth of the agent's CPU).
 import murmur2 from "kafkajs/src/producer/partitioners/default/murmur2";
 import type { Output } from "../discovery/entry-output";
-import type { LineRecord } from "../pipeline/line-queue";
+import type { LineBlock } from "../pipeline/line-block";
 import { keyFor } from "./record-fields";
 
 /** A partition as metadata gives it: its number and its leader's node id (-1 while there is none). */
@@ -25,11 +25,19 @@ export class Partitioner {
 
   constructor(private readonly hostname: string) {}
 
-  /** The partition for line `r` of an entry with `output`, among the topic's `partitions` (not empty). */
-  choose(output: Output, r: LineRecord, partitions: PartitionInfo[]): number {
+  /** The partition all lines of `block` go to, or null when it is chosen line by line (round robin, a key pattern). */
+  forBlock(output: Output, block: LineBlock, partitions: PartitionInfo[]): number | null {
     if (output.partitioner === "partition") return output.partition;
+    if (output.partitioner !== "key" || output.key === "pattern") return null;
+    return this.hash(output.key === "path" ? block.path : this.hostname) % partitions.length;
+  }
+
+  /** The partition for line `i` of `block`, among the topic's `partitions` (not empty). */
+  choose(output: Output, block: LineBlock, i: number, partitions: PartitionInfo[]): number {
+    const whole = this.forBlock(output, block, partitions);
+    if (whole !== null) return whole;
     if (output.partitioner === "key") {
-      const key = output.key === "path" ? r.path : output.key === "host" ? this.hostname : keyFor(output, r.value, r.path, this.hostname);
+      const key = keyFor(output, block.value(i), block.path, this.hostname);
       if (key !== null) return this.hash(String(key)) % partitions.length;
     }
     let counter = this.counters.get(output.topic);

@@ -111,8 +111,12 @@ export class BatchBuilder {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
-  /** Starts a batch at `at` (the prefix before it is the caller's); records are stamped with `timestamp` (ms). */
-  begin(at: number, timestamp: number): void {
+  /**
+   * Starts a batch at `at` (the prefix before it is the caller's); records are stamped with
+   * `timestamp` (ms). `buf`, when given, is written into from now on.
+   */
+  begin(at: number, timestamp: number, buf?: Buffer): void {
+    if (buf !== undefined) this.buf = buf;
     this.ensure(at + BATCH_HEADER_BYTES);
     this.at = at;
     this.pos = at + BATCH_HEADER_BYTES;
@@ -130,13 +134,14 @@ export class BatchBuilder {
   }
 
   /**
-   * Appends the record of one line unless it would take the batch past `maxBytes` (a batch's first
-   * record always goes in). `key` and `headers` are pre-encoded: `key` with its varint length (or the
-   * null marker), `headers` from the header count through the key of the last header, whose value is
-   * `offset` in decimal; `extra` (pre-encoded headers) follows it. Returns whether it was appended.
+   * Appends the record of one line, whose value is `src[from, to)`, unless it would take the batch
+   * past `maxBytes` (a batch's first record always goes in). `key` and `headers` are pre-encoded:
+   * `key` with its varint length (or the null marker), `headers` from the header count through the
+   * key of the last header, whose value is `offset` in decimal; `extra` (pre-encoded headers) follows
+   * it. Returns whether it was appended.
    */
-  appendLine(key: Uint8Array, value: Uint8Array, headers: Uint8Array, offset: number, extra: Uint8Array | null, maxBytes: number): boolean {
-    const vlen = value.length;
+  appendLine(key: Uint8Array, src: Buffer, from: number, to: number, headers: Uint8Array, offset: number, extra: Uint8Array | null, maxBytes: number): boolean {
+    const vlen = to - from;
     const digits = digitCount(offset);
     const delta = this.records * 2; // zigzag of the offset delta
     const body = 2 + (delta < 0x80 ? 1 : uvarintSize(delta)) + key.length + uvarintSize(vlen * 2) + vlen + headers.length + 1 + digits + (extra === null ? 0 : extra.length);
@@ -150,7 +155,7 @@ export class BatchBuilder {
     o = putUvarint(buf, o, delta);
     o = copyShort(key, buf, o);
     o = putUvarint(buf, o, vlen * 2);
-    buf.set(value, o);
+    src.copy(buf, o, from, to);
     o += vlen;
     o = copyShort(headers, buf, o);
     buf[o++] = digits * 2;
@@ -213,15 +218,10 @@ export class BatchBuilder {
   }
 }
 
-/** Short constant parts (a key, the headers of a file) are copied faster by a loop than by `set`. */
+/** Copies `src` into `dst` at `o`; returns the position after it. (`set` beat a byte loop even for 60 bytes, measured.) */
 function copyShort(src: Uint8Array, dst: Uint8Array, o: number): number {
-  const n = src.length;
-  if (n > 64) {
-    dst.set(src, o);
-    return o + n;
-  }
-  for (let j = 0; j < n; j++) dst[o + j] = src[j]!;
-  return o + n;
+  dst.set(src, o);
+  return o + src.length;
 }
 
 /**

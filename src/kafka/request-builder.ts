@@ -1,18 +1,20 @@
 // Turns one partition's waiting lines into produce requests: each line a
 // record (its key, the `host`, `path` and `offset` headers, the line or its
 // JSON envelope as the value), as many as the batch limits take, counted by
-// their encoded size, in one frame ready for the socket. Building is kept
-// apart from sending (partition-lane.ts): a frame is built once and sent as
-// often as it takes.
+// their encoded size, in one frame ready for the socket. Lines come as ranges
+// of blocks (pipeline/line-block.ts) and their bytes are copied straight from
+// the buffer they were read into. Building is kept apart from sending
+// (partition-lane.ts): a frame is built once and sent as often as it takes.
 //
 // A line longer than max_message_bytes becomes several records (`split`, each
 // with a `part` header "i/n") or one cut record (`truncate`); its pieces may
-// span batches, so a line is settled only when its last piece is acknowledged.
-// A batch remembers which piece of which line each record is (`cuts`), so that
-// it can be built again in smaller parts when the broker finds it too large
-// (`rebuild`, `halve`).
+// span batches, so a line counts as acknowledged only when its last piece is.
+// A batch remembers its lines as ranges, and which piece of a line a record is
+// (`Range.cut`), so that it can be built again in smaller parts when the
+// broker finds it too large (`rebuild`, `halve`).
 import type { Compression, Output } from "../discovery/entry-output";
-import type { LineRecord } from "../pipeline/line-queue";
+import { BufferPool } from "../pipeline/buffer-pool";
+import type { LineBlock } from "../pipeline/line-block";
 import { compress } from "./codecs";
 import { finishFrame, framePrefix, type ProduceTarget } from "./produce-request";
 import { BATCH_HEADER_BYTES, BatchBuilder, type BatchIdentity, encodeHeaders, sealCompressed, varintBytes } from "./record-batch";
@@ -25,6 +27,14 @@ export interface Cut {
   part: string | null;
 }
 
+/** Lines [from, to) of a block; a piece of one line (`to = from + 1`) has its `cut`. */
+export interface Range {
+  block: LineBlock;
+  from: number;
+  to: number;
+  cut: Cut | null;
+}
+
 /** A sealed batch in its request frame, and the lines it carries. */
 export interface LineBatch {
   /** The whole request: size, header, body with the batch. */
@@ -32,45 +42,52 @@ export interface LineBatch {
   /** Where the record batch lies in `frame`. */
   batchAt: number;
   batchEnd: number;
-  /** One line per record, in order (a split line once per piece in this batch). */
-  lines: LineRecord[];
-  /** For records that are pieces of their line, by index in `lines`; null when every record is a whole line. */
-  cuts: Map<number, Cut> | null;
+  /** Records in the batch. */
+  count: number;
+  /** Its records, in order, as ranges of lines. */
+  ranges: Range[];
+  /** The pooled buffer `frame` lies in, given back once the request is answered; null when the frame is its own. */
+  pooled: Buffer | null;
 }
 
 /** One partition's lines waiting for a batch, oldest first, and how far into a split line the next record starts. */
 export class PendingLines {
-  private items: LineRecord[] = [];
+  private ranges: Range[] = [];
   private head = 0;
+  /** Lines waiting. */
+  length = 0;
   /** The first line is being split: where its next piece starts, which piece it is, of how many, of what size. */
   cut: { at: number; piece: number; pieces: number; size: number } | null = null;
 
-  get length(): number {
-    return this.items.length - this.head;
+  push(block: LineBlock, from: number, to: number): void {
+    this.ranges.push({ block, from, to, cut: null });
+    this.length += to - from;
   }
 
-  push(r: LineRecord): void {
-    this.items.push(r);
+  /** The range holding the first waiting line (its `from`). */
+  first(): Range | undefined {
+    return this.ranges[this.head];
   }
 
-  peek(): LineRecord | undefined {
-    return this.items[this.head];
-  }
-
-  shift(): void {
-    this.items[this.head++] = undefined as unknown as LineRecord; // let the line's bytes go
+  /** The first line is done with (taken whole, or its last piece taken). */
+  next(): void {
+    const r = this.ranges[this.head]!;
     this.cut = null;
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+    this.length--;
+    if (++r.from < r.to) return;
+    this.ranges[this.head++] = undefined as unknown as Range; // let the block go
+    if (this.head > 1024 && this.head * 2 > this.ranges.length) {
+      this.ranges = this.ranges.slice(this.head);
       this.head = 0;
     }
   }
 
-  /** Takes every waiting line out (they are given up at shutdown). */
-  takeAll(): LineRecord[] {
-    const all = this.items.slice(this.head);
-    this.items = [];
+  /** Takes every waiting range out (given up at shutdown). */
+  takeAll(): Range[] {
+    const all = this.ranges.slice(this.head);
+    this.ranges = [];
     this.head = 0;
+    this.length = 0;
     this.cut = null;
     return all;
   }
@@ -86,13 +103,15 @@ export interface BatchLimits {
 
 export interface BuilderSettings {
   clientId: string;
+  /** batch_max_bytes: frames up to this size (and their request header) are built in reused buffers. */
+  batchMaxBytes: number;
   /** The `host` header. */
   hostname: string;
   oversize: "split" | "truncate";
 }
 
 /** A line over the value limit, as it is about to be sent in `pieces` records (1 when truncated). */
-export type OversizeListener = (line: LineRecord, pieces: number, limit: number) => void;
+export type OversizeListener = (block: LineBlock, line: number, pieces: number, limit: number) => void;
 
 const NULL_KEY = Uint8Array.of(1);
 const MAX_CACHED_PATHS = 10_000; // bounded like any per-path cache: cleared rather than grown
@@ -101,25 +120,44 @@ const ENVELOPE_ROOM = 4096;
 
 /** Pre-encoded key and headers of one file's records: all but the offset's digits are the same for every line. */
 interface FileParts {
-  key: Uint8Array;
+  /** The file's path as a key. */
+  pathKey: Uint8Array;
   /** Header count 3 (host, path, offset) through the `offset` key. */
   headers: Uint8Array;
   /** The same with count 4: a `part` header follows the offset. */
   headersWithPart: Uint8Array;
 }
 
+/** Room for the request around a batch: header, client id, topic name. */
+const FRAME_SLACK = 64 * 1024;
+/** Frames kept for reuse: enough for several partitions' windows. */
+const FRAMES_KEPT = 16;
+
 export class RequestBuilder {
-  private readonly batch = new BatchBuilder();
+  private readonly batch = new BatchBuilder(0);
+  private readonly frames: BufferPool;
   private readonly files = new Map<string, FileParts>();
   private readonly hostKey: Uint8Array;
-  /** Lines split over several records: pieces not yet acknowledged (see `acknowledged`). */
-  private readonly piecesLeft = new Map<LineRecord, number>();
+  /** Pieces not yet acknowledged of lines split over several records, by block and line. */
+  private readonly piecesLeft = new Map<LineBlock, Map<number, number>>();
+  /** The last block's parts, looked up once per block rather than per line. */
+  private lastBlock: LineBlock | null = null;
+  private lastParts!: FileParts;
+  /** The last block's key when it is the same for all its lines; null when it is per line (key = pattern). */
+  private lastKey: Uint8Array | null = null;
 
   constructor(
     private readonly settings: BuilderSettings,
     private readonly onOversize: OversizeListener,
   ) {
     this.hostKey = varintBytes(settings.hostname);
+    this.frames = new BufferPool(settings.batchMaxBytes + FRAME_SLACK, FRAMES_KEPT);
+  }
+
+  /** `batch` was answered: its frame's buffer may be built into again. */
+  recycle(batch: LineBatch): void {
+    if (batch.pooled !== null) this.frames.give(batch.pooled);
+    batch.pooled = null;
   }
 
   /** The bytes before a batch, for one partition (see produce-request.ts). */
@@ -129,48 +167,52 @@ export class RequestBuilder {
 
   /** Builds the next frame from `pending` (at least one record), up to `limits`. `identity` says who the batch is from. */
   build(prefix: Buffer, compression: Compression, pending: PendingLines, limits: BatchLimits, identity: BatchIdentity): Promise<LineBatch> {
-    const b = this.begin(prefix);
-    const lines: LineRecord[] = [];
-    let cuts: Map<number, Cut> | null = null;
-    for (let r = pending.peek(); r !== undefined && b.count < limits.maxRecords; r = pending.peek()) {
-      const limit = r.output.format === "json" ? Math.max(1024, limits.maxValueBytes - ENVELOPE_ROOM) : limits.maxValueBytes;
-      if (pending.cut === null && r.value.length <= limit) {
-        if (!this.append(r, r.value, null, limits.maxBytes)) break;
-        lines.push(r);
-        pending.shift();
+    this.begin(prefix);
+    const ranges: Range[] = [];
+    let records = 0;
+    for (let r = pending.first(); r !== undefined && records < limits.maxRecords; r = pending.first()) {
+      const block = r.block;
+      const i = r.from;
+      const len = block.ends[i]! - block.starts[i]!;
+      const limit = block.output.format === "json" ? Math.max(1024, limits.maxValueBytes - ENVELOPE_ROOM) : limits.maxValueBytes;
+      if (pending.cut === null && len <= limit) {
+        if (!this.append(block, i, null, limits.maxBytes)) break;
+        addRecord(ranges, block, i, null);
+        pending.next();
+        records++;
         continue;
       }
       // A line over the limit: its pieces, one record each, from where the last batch stopped.
       if (pending.cut === null) {
-        const pieces = this.settings.oversize === "truncate" ? 1 : Math.ceil(r.value.length / limit);
-        this.onOversize(r, pieces, limit);
-        if (pieces > 1) this.piecesLeft.set(r, (this.piecesLeft.get(r) ?? 0) + pieces);
+        const pieces = this.settings.oversize === "truncate" ? 1 : Math.ceil(len / limit);
+        this.onOversize(block, i, pieces, limit);
+        if (pieces > 1) this.addPieces(block, i, pieces - 1);
         pending.cut = { at: 0, piece: 0, pieces, size: limit };
       }
       const c = pending.cut;
-      const cut: Cut = { from: c.at, to: Math.min(r.value.length, c.at + c.size), part: c.pieces > 1 ? `${c.piece + 1}/${c.pieces}` : null };
-      if (!this.append(r, r.value.subarray(cut.from, cut.to), cut.part, limits.maxBytes)) break;
-      (cuts ??= new Map()).set(lines.length, cut);
-      lines.push(r);
+      const cut: Cut = { from: c.at, to: Math.min(len, c.at + c.size), part: c.pieces > 1 ? `${c.piece + 1}/${c.pieces}` : null };
+      if (!this.append(block, i, cut, limits.maxBytes)) break;
+      addRecord(ranges, block, i, cut);
+      records++;
       c.at = cut.to;
-      if (++c.piece === c.pieces) pending.shift();
+      if (++c.piece === c.pieces) pending.next();
     }
-    return this.seal(prefix.length, compression, lines, cuts, identity);
+    return this.seal(prefix.length, compression, ranges, records, identity);
   }
 
   /** The batch made of records [from, to) of `batch`, exactly as they were (a too-large batch, halved). */
   rebuild(prefix: Buffer, compression: Compression, batch: LineBatch, from: number, to: number, identity: BatchIdentity): Promise<LineBatch> {
     this.begin(prefix);
-    const lines: LineRecord[] = [];
-    let cuts: Map<number, Cut> | null = null;
-    for (let i = from; i < to; i++) {
-      const r = batch.lines[i]!;
-      const cut = batch.cuts?.get(i);
-      this.append(r, cut ? r.value.subarray(cut.from, cut.to) : r.value, cut?.part ?? null, Infinity);
-      if (cut) (cuts ??= new Map()).set(lines.length, cut);
-      lines.push(r);
+    const ranges: Range[] = [];
+    let k = 0;
+    for (const r of batch.ranges) {
+      for (let i = r.from; i < r.to; i++, k++) {
+        if (k < from || k >= to) continue;
+        this.append(r.block, i, r.cut, Infinity);
+        addRecord(ranges, r.block, i, r.cut);
+      }
     }
-    return this.seal(prefix.length, compression, lines, cuts, identity);
+    return this.seal(prefix.length, compression, ranges, to - from, identity);
   }
 
   /**
@@ -179,8 +221,8 @@ export class RequestBuilder {
    * half (truncate). Returns the new batches, one record each, and the size tried.
    */
   async halve(prefix: Buffer, compression: Compression, batch: LineBatch, identity: BatchIdentity): Promise<{ batches: LineBatch[]; bytes: number }> {
-    const r = batch.lines[0]!;
-    const cut = batch.cuts?.get(0) ?? { from: 0, to: r.value.length, part: null };
+    const { block, from: i, cut: was } = batch.ranges[0]!;
+    const cut = was ?? { from: 0, to: block.length(i), part: null };
     const half = Math.max(1, Math.floor((cut.to - cut.from) / 2));
     const mid = cut.from + half;
     const halves: Cut[] =
@@ -189,98 +231,129 @@ export class RequestBuilder {
         : cut.part === null
           ? [{ from: cut.from, to: mid, part: "1/2" }, { from: mid, to: cut.to, part: "2/2" }]
           : [1, 2].map((k) => ({ from: k === 1 ? cut.from : mid, to: k === 1 ? mid : cut.to, part: cut.part!.replace("/", `.${k}/`) }));
-    if (halves.length === 2) this.piecesLeft.set(r, (this.piecesLeft.get(r) ?? 1) + 1);
+    if (halves.length === 2) this.addPieces(block, i, 1);
     const batches: LineBatch[] = [];
     for (const h of halves) {
       this.begin(prefix);
-      this.append(r, r.value.subarray(h.from, h.to), h.part, Infinity);
-      batches.push(await this.seal(prefix.length, compression, [r], new Map([[0, h]]), identity));
+      this.append(block, i, h, Infinity);
+      batches.push(await this.seal(prefix.length, compression, [{ block, from: i, to: i + 1, cut: h }], 1, identity));
     }
     return { batches, bytes: half };
   }
 
   /**
-   * A batch was acknowledged: the lines it completes, in order (a split line once its last piece is
-   * in). Each line is returned once over all its batches.
+   * A batch was acknowledged: counts its lines down on their blocks (a split line once its last piece
+   * is in) and returns the blocks it completed.
    */
-  acknowledged(batch: LineBatch): LineRecord[] {
-    if (batch.cuts === null || this.piecesLeft.size === 0) return batch.lines;
-    const done: LineRecord[] = [];
-    for (const r of batch.lines) {
-      const left = this.piecesLeft.get(r);
-      if (left === undefined) done.push(r);
-      else if (left > 1) this.piecesLeft.set(r, left - 1);
+  acknowledged(batch: LineBatch): LineBlock[] {
+    const done: LineBlock[] = [];
+    for (const r of batch.ranges) {
+      const block = r.block;
+      if (r.cut === null) block.unacked -= r.to - r.from;
       else {
-        this.piecesLeft.delete(r);
-        done.push(r);
+        const lines = this.piecesLeft.get(block);
+        const left = lines?.get(r.from);
+        if (left === undefined || left <= 1) {
+          lines?.delete(r.from);
+          if (lines?.size === 0) this.piecesLeft.delete(block);
+          block.unacked--;
+        } else lines!.set(r.from, left - 1);
       }
+      if (block.unacked === 0) done.push(block);
     }
     return done;
   }
 
-  /** Lines of batches given up (shutdown): forgets their pieces, returns each line once. */
-  givenUp(batches: LineBatch[]): LineRecord[] {
-    const seen = new Set<LineRecord>();
-    for (const b of batches) for (const r of b.lines) seen.add(r);
-    for (const r of seen) this.piecesLeft.delete(r);
-    return [...seen];
+  /** Blocks of batches and ranges given up (shutdown), each once; their pieces are forgotten. */
+  givenUp(ranges: Range[]): LineBlock[] {
+    const blocks = new Set<LineBlock>();
+    for (const r of ranges) blocks.add(r.block);
+    for (const b of blocks) this.piecesLeft.delete(b);
+    return [...blocks];
   }
 
-  private begin(prefix: Buffer): BatchBuilder {
-    const b = this.batch;
-    b.begin(prefix.length, Date.now());
-    prefix.copy(b.buf, 0);
-    return b;
+  /** Line `i` of `block` goes out in `extra` records more than it did (it counts as acknowledged when all are). */
+  private addPieces(block: LineBlock, i: number, extra: number): void {
+    let lines = this.piecesLeft.get(block);
+    if (!lines) this.piecesLeft.set(block, (lines = new Map()));
+    lines.set(i, (lines.get(i) ?? 1) + extra);
   }
 
-  /** Appends line `r`'s record with `value` (the line, a piece of it, or its envelope's source) unless over `maxBytes`. */
-  private append(r: LineRecord, value: Uint8Array, part: string | null, maxBytes: number): boolean {
-    const parts = this.partsOf(r.path);
-    const o = r.output;
-    const key = o.partitioner === "key" && o.key === "path" ? parts.key : this.keyOf(o, r, parts);
-    const v = o.format === "json" ? Buffer.from(envelope(o, value, { host: this.settings.hostname, path: r.path, offset: r.start, time: r.time })) : value;
-    if (part === null) return this.batch.appendLine(key, v, parts.headers, r.start, null, maxBytes);
-    return this.batch.appendLine(key, v, parts.headersWithPart, r.start, encodeHeaders([["part", part]]).subarray(1), maxBytes);
+  /** Starts a batch in a buffer from the pool (it becomes the frame, or is given back if the batch is compressed). */
+  private begin(prefix: Buffer): void {
+    this.batch.begin(prefix.length, Date.now(), this.frames.take());
+    prefix.copy(this.batch.buf, 0);
   }
 
-  private async seal(at: number, compression: Compression, lines: LineRecord[], cuts: Map<number, Cut> | null, identity: BatchIdentity): Promise<LineBatch> {
+  /** Appends line `i` of `block` (or the piece `cut` of it) unless the batch would pass `maxBytes`. */
+  private append(block: LineBlock, i: number, cut: Cut | null, maxBytes: number): boolean {
+    if (block !== this.lastBlock) this.use(block);
+    const parts = this.lastParts;
+    const o = block.output;
+    const key = this.lastKey ?? this.patternKey(o, block, i);
+    let src = block.bytes;
+    let from = block.starts[i]!;
+    let to = block.ends[i]!;
+    if (cut !== null) {
+      to = from + cut.to;
+      from += cut.from;
+    }
+    if (o.format === "json") {
+      src = Buffer.from(envelope(o, block.bytes.subarray(from, to), { host: this.settings.hostname, path: block.path, offset: block.offsets[i]!, time: block.time }));
+      from = 0;
+      to = src.length;
+    }
+    if (cut === null || cut.part === null) return this.batch.appendLine(key, src, from, to, parts.headers, block.offsets[i]!, null, maxBytes);
+    return this.batch.appendLine(key, src, from, to, parts.headersWithPart, block.offsets[i]!, encodeHeaders([["part", cut.part]]).subarray(1), maxBytes);
+  }
+
+  /** Looks up what every line of `block` shares: the file's headers, and the key unless it is per line. */
+  private use(block: LineBlock): void {
+    let parts = this.files.get(block.path);
+    if (!parts) {
+      if (this.files.size >= MAX_CACHED_PATHS) this.files.clear();
+      const headers = encodeHeaders([["host", this.settings.hostname], ["path", block.path], ["offset", null]]).subarray(0, -1); // through the offset key
+      const headersWithPart = Buffer.from(headers);
+      headersWithPart[0] = 8; // zigzag(4)
+      parts = { pathKey: varintBytes(block.path), headers, headersWithPart };
+      this.files.set(block.path, parts);
+    }
+    const o = block.output;
+    this.lastBlock = block;
+    this.lastParts = parts;
+    this.lastKey = o.partitioner !== "key" ? NULL_KEY : o.key === "path" ? parts.pathKey : o.key === "host" ? this.hostKey : null;
+  }
+
+  private patternKey(output: Output, block: LineBlock, i: number): Uint8Array {
+    const key = keyFor(output, block.value(i), block.path, this.settings.hostname);
+    return key === null ? NULL_KEY : varintBytes(key);
+  }
+
+  private async seal(at: number, compression: Compression, ranges: Range[], count: number, identity: BatchIdentity): Promise<LineBatch> {
     const b = this.batch;
     if (compression === "none") {
       const end = b.seal(identity);
       finishFrame(b.buf, at, end);
-      // The scratch buffer is reused for the next batch: the frame is a copy of exactly its size.
-      return { frame: Buffer.from(b.buf.subarray(0, end)), batchAt: at, batchEnd: end, lines, cuts };
+      // The batch was built in its own pooled buffer (`begin`): it is the frame, no copy.
+      return { frame: b.buf.subarray(0, end), batchAt: at, batchEnd: end, count, ranges, pooled: b.buf };
     }
-    const { count, stamp } = b;
+    const { stamp } = b;
     const head = Buffer.from(b.buf.subarray(0, at));
     // Copied before compressing: gzip and zstd read it off the main thread while the next batch is built.
-    const compressed = await compress(compression, Buffer.from(b.recordBytes()));
+    const records = Buffer.from(b.recordBytes());
+    this.frames.give(b.buf);
+    const compressed = await compress(compression, records);
     const frame = Buffer.allocUnsafe(at + BATCH_HEADER_BYTES + compressed.length);
     head.copy(frame, 0);
     const end = sealCompressed(frame, at, compression, compressed, count, stamp, identity);
     finishFrame(frame, at, end);
-    return { frame, batchAt: at, batchEnd: end, lines, cuts };
+    return { frame, batchAt: at, batchEnd: end, count, ranges, pooled: null };
   }
+}
 
-  /** The key and headers of `path`'s records (the key as when it is the path, the default). */
-  private partsOf(path: string): FileParts {
-    let parts = this.files.get(path);
-    if (!parts) {
-      if (this.files.size >= MAX_CACHED_PATHS) this.files.clear();
-      const headers = encodeHeaders([["host", this.settings.hostname], ["path", path], ["offset", null]]).subarray(0, -1); // through the offset key
-      const headersWithPart = Buffer.from(headers);
-      headersWithPart[0] = 8; // zigzag(4)
-      parts = { key: varintBytes(path), headers, headersWithPart };
-      this.files.set(path, parts);
-    }
-    return parts;
-  }
-
-  private keyOf(output: Output, r: LineRecord, parts: FileParts): Uint8Array {
-    if (output.partitioner !== "key") return NULL_KEY;
-    if (output.key === "path") return parts.key;
-    if (output.key === "host") return this.hostKey;
-    const key = keyFor(output, r.value, r.path, this.settings.hostname);
-    return key === null ? NULL_KEY : varintBytes(key);
-  }
+/** Adds record `i` of `block` to `ranges`, extending the last range when it is the line before. */
+function addRecord(ranges: Range[], block: LineBlock, i: number, cut: Cut | null): void {
+  const last = ranges[ranges.length - 1];
+  if (cut === null && last !== undefined && last.block === block && last.to === i && last.cut === null) last.to++;
+  else ranges.push({ block, from: i, to: i + 1, cut });
 }

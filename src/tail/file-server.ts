@@ -154,10 +154,11 @@ export class FileServer {
       const tailer = tailers[(first + i) % tailers.length]!;
       if (!tailer.due(now) || this.blocked.has(tailer.output.topic)) continue;
       const output = tailer.output;
-      const sink: LineSink = (value, source, start, end) => {
-        const tracker = source.tracker;
-        room.bytes -= this.queue.push({ output, value, path: source.path, start, end, tracker, ticket: tracker.issue(end), time });
-        room.lines--;
+      // The reader counts `room` down as it reads; each block it hands over is queued whole.
+      const sink: LineSink = (block) => {
+        block.output = output;
+        block.time = time;
+        this.queue.push(block);
       };
       // Not `more ||= tailer.poll(...)`: that would skip polling every tailer after the first busy one.
       if (tailer.poll(now, room, sink).more) more = true;

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CompressionCodecs } from "kafkajs";
 import type { Output } from "../../src/discovery/entry-output";
-import type { LineRecord } from "../../src/pipeline/line-queue";
 import { sendFrame } from "../../src/kafka/broker-link";
 import { COMPRESSIONS, compressionType, registerCodecs, type Compression } from "../../src/kafka/codecs";
 import { KafkaClient } from "../../src/kafka/kafka-client";
@@ -14,6 +13,7 @@ import { CODEC_IDS, PLAIN_PRODUCER } from "../../src/kafka/record-batch";
 import { PendingLines, RequestBuilder } from "../../src/kafka/request-builder";
 import { Logger } from "../../src/telemetry/logger";
 import { services, unique } from "../support/env";
+import { blockOf } from "../support/lines";
 import { TopicReader, createTopics } from "../support/kafka";
 
 const LINES = 1000;
@@ -37,9 +37,11 @@ async function produce(topic: string, c: Compression, values: string[]): Promise
   const codecs: number[] = [];
   for (const [from, to] of [[0, 1], [1, 100], [100, 500], [500, LINES]] as const) {
     const pending = new PendingLines();
-    values.slice(from, to).forEach((v, i) => pending.push({ output, value: Buffer.from(v), path: "/var/log/x.log", start: from + i, end: from + i + 1, tracker: null as never, ticket: 0, time: 0 } satisfies LineRecord));
+    const block = blockOf(values.slice(from, to), "/var/log/x.log");
+    block.output = output;
+    pending.push(block, 0, block.count);
     const batch = await builder.build(prefix, c, pending, { maxRecords: Infinity, maxBytes: Infinity, maxValueBytes: 1_000_000 }, PLAIN_PRODUCER);
-    expect(batch.lines.length).toBe(to - from);
+    expect(batch.count).toBe(to - from);
     codecs.push(batch.frame.readInt16BE(batch.batchAt + 21) & 7);
     const connection = await client.leaderConnection(topic, 0);
     if (!connection.isAuthenticated()) await connection.authenticate();
@@ -76,7 +78,7 @@ const callsOf = (c: Compression) => ({ ...(calls.get(compressionType(c)) ?? { co
 
 const topics = Object.fromEntries(COMPRESSIONS.map((c) => [c, { ours: unique(`compression-${c}`), kcat: unique(`compression-kcat-${c}`) }])) as Record<Compression, { ours: string; kcat: string }>;
 const client = new KafkaClient({ brokers: services.kafka.split(","), clientId: "logagent-compression-test", autoCreateTopics: false, security: { sasl: null, tls: null } }, new Logger("test"));
-const builder = new RequestBuilder({ clientId: "logagent-compression-test", hostname: "test-host", oversize: "split" }, () => {});
+const builder = new RequestBuilder({ clientId: "logagent-compression-test", hostname: "test-host", oversize: "split", batchMaxBytes: 1_000_000 }, () => {});
 let reader: TopicReader;
 
 beforeAll(async () => {

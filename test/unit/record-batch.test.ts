@@ -58,7 +58,7 @@ function ours(lines: Line[], identity: BatchIdentity = PLAIN_PRODUCER, prefix = 
   withPart[0] = 8; // four headers
   for (const l of lines) {
     const extra = l.part === undefined ? null : encodeHeaders([["part", l.part]]).subarray(1);
-    expect(builder.appendLine(varintBytes(l.key), l.value, l.part === undefined ? headers : withPart, l.offset, extra, Infinity)).toBe(true);
+    expect(builder.appendLine(varintBytes(l.key), l.value, 0, l.value.length, l.part === undefined ? headers : withPart, l.offset, extra, Infinity)).toBe(true);
   }
   return { builder, end: builder.seal(identity) };
 }
@@ -184,14 +184,14 @@ test("appendLine refuses a record that would take the batch past the limit, coun
   b.begin(0, T);
   const key = varintBytes(PATH);
   const headers = encodeHeaders([["host", HOST], ["path", PATH], ["offset", null]]).subarray(0, -1);
-  expect(b.appendLine(key, Buffer.alloc(5000), headers, 0, null, 1000)).toBe(true); // alone, over the limit
+  expect(b.appendLine(key, Buffer.alloc(5000), 0, 5000, headers, 0, null, 1000)).toBe(true); // alone, over the limit
   b.begin(0, T);
-  expect(b.appendLine(key, Buffer.alloc(100), headers, 0, null, 10_000)).toBe(true);
+  expect(b.appendLine(key, Buffer.alloc(100), 0, 100, headers, 0, null, 10_000)).toBe(true);
   const one = b.bytes;
   // Another record of the same shape (offset delta 1, same digit count) takes the batch to exactly:
   const exact = one + (one - 61);
-  expect(b.appendLine(key, Buffer.alloc(100), headers, 5, null, exact - 1)).toBe(false);
+  expect(b.appendLine(key, Buffer.alloc(100), 0, 100, headers, 5, null, exact - 1)).toBe(false);
   expect(b.bytes).toBe(one);
-  expect(b.appendLine(key, Buffer.alloc(100), headers, 5, null, exact)).toBe(true);
+  expect(b.appendLine(key, Buffer.alloc(100), 0, 100, headers, 5, null, exact)).toBe(true);
   expect(b.bytes).toBe(exact);
 });

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Output } from "../../src/discovery/entry-output";
 import { identityKey } from "../../src/tail/file-identity";
-import type { FileReader } from "../../src/tail/file-reader";
+import { eachLine } from "../support/lines";
 import { OpenFiles } from "../../src/tail/open-files";
 import { resolveTailSettings, tailDefaults, type TailOptions } from "../../src/tail/tail-settings";
 import { Tailer, type Claims } from "../../src/tail/tailer";
@@ -19,11 +19,11 @@ let dir: string;
 let clock = 0;
 /** What each file sent, by the reader's `path` (the file's name when found). */
 let sent: Map<string, string[]>;
-const sink = (line: Uint8Array, src: FileReader) => {
-  const list = sent.get(src.path) ?? [];
+const sink = eachLine((line, file) => {
+  const list = sent.get(file) ?? [];
   list.push(new TextDecoder().decode(line));
-  sent.set(src.path, list);
-};
+  sent.set(file, list);
+});
 const all = () => [...sent.values()].flat().sort();
 
 let book: MemoryBook;
