@@ -10,7 +10,12 @@
 // when the broker refuses one and accepts a later one already on the wire (a
 // leader moving, a replica set shrinking): Kafka's own producers share that
 // limit, and the idempotent producer removes it, because the broker then
-// refuses anything after a gap in the sequence numbers.
+// refuses anything after a gap in the sequence numbers. Two rules keep such
+// refusals rare without it: after a failure, batches go one at a time until
+// one is acknowledged (a retried batch refused again cannot be overtaken by
+// the next), and a batch the lane marks `alone` (larger than any the partition
+// has taken, which the broker may find too large) goes only when nothing else
+// is on the wire, and nothing after it until it is answered.
 //
 // With `sequenced` (the idempotent producer), each batch gets its base
 // sequence when it is added: the count of records before it in this
@@ -20,6 +25,8 @@ export type SlotState = "ready" | "sent" | "failed";
 
 interface Slot<B> {
   batch: B;
+  /** Sent only with nothing else on the wire, and nothing after it until it is answered. */
+  alone: boolean;
   /** Records in the batch: what the next batch's sequence moves by. */
   count: number;
   sequence: number;
@@ -33,6 +40,10 @@ export class InFlightWindow<B> {
   private slots: Slot<B>[] = [];
   private onWire = 0;
   private halted = false;
+  /** A batch failed and none has been acknowledged since: one at a time. */
+  private careful = false;
+  /** A batch sent `alone` is on the wire. */
+  private aloneOnWire = false;
   private nextSequence_ = 0;
 
   constructor(
@@ -76,14 +87,17 @@ export class InFlightWindow<B> {
 
   /** There is room to put another batch on the wire (and nothing failed is waiting to go first). */
   get open(): boolean {
-    return !this.halted && this.onWire < this.max;
+    return !this.halted && !this.aloneOnWire && this.onWire < (this.careful ? 1 : this.max);
   }
 
-  /** Adds a sealed batch of `count` records after the others; returns its base sequence (0 when not sequenced). */
-  add(batch: B, count: number): number {
+  /**
+   * Adds a sealed batch of `count` records after the others; returns its base sequence (0 when not
+   * sequenced). An `alone` batch is sent with nothing else on the wire.
+   */
+  add(batch: B, count: number, alone = false): number {
     const sequence = this.nextSequence;
     if (this.sequenced) this.nextSequence_ = (sequence + count) % SEQUENCE_WRAP;
-    this.slots.push({ batch, count, sequence, state: "ready" });
+    this.slots.push({ batch, alone, count, sequence, state: "ready" });
     return sequence;
   }
 
@@ -92,8 +106,10 @@ export class InFlightWindow<B> {
     if (!this.open) return null;
     for (const slot of this.slots) {
       if (slot.state !== "ready") continue;
+      if (slot.alone && this.onWire > 0) return null;
       slot.state = "sent";
       this.onWire++;
+      this.aloneOnWire = slot.alone;
       return slot.batch;
     }
     return null;
@@ -102,16 +118,20 @@ export class InFlightWindow<B> {
   /** Kafka acknowledged `batch`. */
   acked(batch: B): void {
     const i = this.indexOf(batch, "sent");
+    if (this.slots[i]!.alone) this.aloneOnWire = false;
     this.slots.splice(i, 1);
     this.onWire--;
+    this.careful = false;
   }
 
   /** `batch` was not acknowledged (refused, or no answer): it goes again after the others are answered. */
   failed(batch: B): void {
     const slot = this.slots[this.indexOf(batch, "sent")]!;
+    if (slot.alone) this.aloneOnWire = false;
     slot.state = "failed";
     this.onWire--;
     this.halted = true;
+    this.careful = true;
   }
 
   /** Once `settled`: the failed batches become ready again; `next` hands them out oldest first. */
@@ -127,15 +147,15 @@ export class InFlightWindow<B> {
   }
 
   /**
-   * Once `settled`: a failed batch is replaced by `parts` (it was too large), in its place and still
-   * failed. With sequences, the parts and every later batch are numbered again; returns them, to be
+   * Once `settled`: a failed batch is replaced by `parts` (it was too large), in its place, still
+   * failed, each to be sent alone. With sequences, the parts and every later batch are numbered again; returns them, to be
    * stamped again before they are sent.
    */
   replace(batch: B, parts: { batch: B; count: number }[]): B[] {
     if (!this.settled) throw new Error("replace: batches are still on the wire");
     const i = this.indexOf(batch, "failed");
     const first = this.slots[i]!.sequence;
-    this.slots.splice(i, 1, ...parts.map((p) => ({ batch: p.batch, count: p.count, sequence: 0, state: "failed" as SlotState })));
+    this.slots.splice(i, 1, ...parts.map((p) => ({ batch: p.batch, alone: true, count: p.count, sequence: 0, state: "failed" as SlotState })));
     return this.sequenced ? this.renumberFrom(i, first) : [];
   }
 

@@ -80,6 +80,11 @@ export class PartitionLane {
   private failure: { kind: FailureKind; batch: LineBatch | null } | null = null;
   /** The producer version the window's batches are numbered and stamped for. */
   private stamped: number;
+  /**
+   * The largest batch the partition has taken. A larger one goes alone (in-flight-window.ts): if the
+   * broker finds it too large, no smaller batch after it can be appended first.
+   */
+  private provenBytes = 0;
   /** Batch and value sizes, lowered when the broker refuses one as too large. */
   private maxBatchBytes: number;
   private maxValueBytes: number;
@@ -196,7 +201,7 @@ export class PartitionLane {
       { maxRecords: s.batchMaxMessages, maxBytes: this.maxBatchBytes, maxValueBytes: this.maxValueBytes },
       { ...identity, baseSequence: this.window.nextSequence },
     );
-    const sequence = this.window.add(batch, batch.count);
+    const sequence = this.window.add(batch, batch.count, batch.batchEnd - batch.batchAt > this.provenBytes);
     if (s.sequenced && sequence !== this.window.sequenceOf(batch)) throw new Error("sequence numbering went wrong");
     // What is left waits from now: its lines came while this batch was being built.
     this.pendingBytes = this.pending.length === 0 ? 0 : Math.round((this.pendingBytes * this.pending.length) / Math.max(1, before));
@@ -247,6 +252,7 @@ export class PartitionLane {
       this.owner.failed(this, kind, cause, batch.count);
     } else {
       this.window.acked(batch);
+      this.provenBytes = Math.max(this.provenBytes, batch.batchEnd - batch.batchAt);
       // Answered, so wholly written: the buffer may be built into again (not with acks = 0, where
       // "answered" only means handed to the socket, which may still be writing it).
       if (this.acks !== 0) this.owner.builder.recycle(batch);

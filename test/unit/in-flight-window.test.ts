@@ -1,6 +1,7 @@
 // The ordering rules of the produce path, without a broker: several batches on the wire per
 // partition, a failure stops new sends until every answer is in, failed batches go again oldest
-// first, and the idempotent producer's sequence numbers follow the records.
+// first and one at a time until one is acknowledged, a batch marked `alone` never shares the wire,
+// and the idempotent producer's sequence numbers follow the records.
 import { describe, expect, test } from "bun:test";
 import { InFlightWindow } from "../../src/kafka/in-flight-window";
 
@@ -39,11 +40,45 @@ test("a failure stops new sends until every batch on the wire is answered; then 
   expect(w.settled).toBe(true);
   w.add("b6", 1);
   w.retry();
-  expect(drain(w)).toEqual(["b2", "b3", "b4"]);
+  // One at a time until one is acknowledged: a retried batch refused again cannot be overtaken.
+  expect(drain(w)).toEqual(["b2"]);
   w.acked("b2");
+  expect(drain(w)).toEqual(["b3", "b4", "b5"]);
   w.acked("b3");
   w.acked("b4");
-  expect(drain(w)).toEqual(["b5", "b6"]);
+  expect(drain(w)).toEqual(["b6"]);
+});
+
+test("after a retried batch fails again, the next still waits for it", () => {
+  const w = new InFlightWindow<string>(5, false);
+  for (const b of ["a", "b"]) w.add(b, 1);
+  drain(w);
+  w.failed("a");
+  w.failed("b");
+  w.retry();
+  expect(drain(w)).toEqual(["a"]);
+  w.failed("a");
+  w.retry();
+  expect(drain(w)).toEqual(["a"]);
+  w.acked("a");
+  expect(drain(w)).toEqual(["b"]);
+});
+
+test("a batch marked alone waits for the wire to empty, and nothing follows it until it is answered", () => {
+  const w = new InFlightWindow<string>(5, false);
+  w.add("a", 1);
+  w.add("big", 1, true);
+  w.add("c", 1);
+  expect(drain(w)).toEqual(["a"]);
+  w.acked("a");
+  expect(drain(w)).toEqual(["big"]);
+  w.acked("big");
+  expect(drain(w)).toEqual(["c"]);
+  w.add("big2", 1, true);
+  w.acked("c");
+  expect(drain(w)).toEqual(["big2"]);
+  w.failed("big2");
+  expect(w.settled).toBe(true);
 });
 
 test("a later batch acknowledged while an earlier one failed is done; only the failed one goes again", () => {
@@ -54,7 +89,9 @@ test("a later batch acknowledged while an earlier one failed is done; only the f
   w.acked("b2");
   w.failed("b3");
   w.retry();
-  expect(drain(w)).toEqual(["b1", "b3"]);
+  expect(drain(w)).toEqual(["b1"]);
+  w.acked("b1");
+  expect(drain(w)).toEqual(["b3"]);
 });
 
 test("with a window of one, batches go strictly one after the other", () => {
@@ -101,8 +138,10 @@ describe("sequence numbers (idempotent producer)", () => {
     w.failed("a");
     w.failed("b");
     w.retry();
-    expect(drain(w)).toEqual(["a", "b"]);
-    expect([w.sequenceOf("a"), w.sequenceOf("b")]).toEqual([0, 10]);
+    expect(drain(w)).toEqual(["a"]);
+    w.acked("a");
+    expect(drain(w)).toEqual(["b"]);
+    expect(w.sequenceOf("b")).toBe(10);
   });
 
   test("sequences wrap to 0 after 2^31 - 1, as the broker counts them", () => {
@@ -126,7 +165,12 @@ describe("sequence numbers (idempotent producer)", () => {
     expect([w.sequenceOf("big1"), w.sequenceOf("big2"), w.sequenceOf("c")]).toEqual([10, 12, 15]);
     expect(w.add("d", 1)).toBe(18);
     w.retry();
-    expect(drain(w)).toEqual(["big1", "big2", "c", "d"]);
+    // The parts go alone: the broker may find them too large still, and nothing may overtake them.
+    expect(drain(w)).toEqual(["big1"]);
+    w.acked("big1");
+    expect(drain(w)).toEqual(["big2"]);
+    w.acked("big2");
+    expect(drain(w)).toEqual(["c", "d"]);
   });
 
   test("a new producer id numbers every batch again from 0, oldest first", () => {
