@@ -221,8 +221,8 @@ export class KafkaSink implements LaneOwner {
     }
   }
 
-  failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number): void {
-    this.report(lane.topic, kind, cause, lines);
+  failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number, onWire: number): void {
+    this.report(lane.topic, kind, cause, lines, onWire);
   }
 
   succeeded(lane: PartitionLane): void {
@@ -258,7 +258,7 @@ export class KafkaSink implements LaneOwner {
   }
 
   /** Says a failure once: per refused topic, per credentials problem, per outage. */
-  private report(topic: string | null, kind: FailureKind, cause: string, lines: number): void {
+  private report(topic: string | null, kind: FailureKind, cause: string, lines: number, onWire = 0): void {
     if (kind === "too-large") return; // handled by the lane, and said by `shrank`
     if (kind === "topic" && topic !== null) {
       if (!this.blocked.has(topic)) {
@@ -273,7 +273,11 @@ export class KafkaSink implements LaneOwner {
       this.authFailing = true;
     } else if (this.outageSince === null) {
       // Said once per outage, not once per retry.
-      this.log.warn("Kafka did not accept a batch; retrying until it does. Nothing is dropped.", { brokers: this.config.brokers.join(","), topic: topic ?? undefined, lines, error: cause }, "KafkaOutageStarted");
+      this.log.warn(
+        "Kafka did not accept a batch; retrying until it does. Nothing is dropped.",
+        { brokers: this.config.brokers.join(","), topic: topic ?? undefined, lines, requests_in_flight: onWire || undefined, error: cause },
+        "KafkaOutageStarted",
+      );
     } else {
       this.log.debug("Kafka still not accepting; retrying.", { topic: topic ?? undefined, error: cause });
     }

@@ -52,8 +52,11 @@ export interface LaneOwner {
   renewProducer(seen: number): Promise<void>;
   /** Kafka acknowledged every line of these blocks. */
   delivered(blocks: LineBlock[]): void;
-  /** A batch failed (or the leader could not be reached); said once per outage or per topic. */
-  failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number): void;
+  /**
+   * A batch failed (or the leader could not be reached); said once per outage or per topic. `lines`:
+   * in the failed batch; `onWire`: batches of the partition on the wire when it failed, itself included.
+   */
+  failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number, onWire: number): void;
   /** A batch of this lane was acknowledged. */
   succeeded(lane: PartitionLane): void;
   /** A batch or a record was too large for the broker and was made smaller. */
@@ -219,7 +222,7 @@ export class PartitionLane {
       return connection;
     } catch (err) {
       const { kind, cause } = classify(err);
-      this.owner.failed(this, kind, cause, this.pending.length + this.window.size);
+      this.owner.failed(this, kind, cause, this.pending.length + this.window.size, 0);
       this.retryLater(() => this.owner.client.refreshMetadata().catch(() => {}));
       return null;
     }
@@ -249,7 +252,7 @@ export class PartitionLane {
       this.window.failed(batch);
       const { kind, cause } = classify(err);
       this.noteFailure(kind, batch, oldest);
-      this.owner.failed(this, kind, cause, batch.count);
+      this.owner.failed(this, kind, cause, batch.count, this.window.inFlight + 1);
     } else {
       this.window.acked(batch);
       this.provenBytes = Math.max(this.provenBytes, batch.batchEnd - batch.batchAt);
@@ -297,7 +300,7 @@ export class PartitionLane {
       // Kafka is still away: the batches stay failed, and this runs again after the next backoff.
       const { kind, cause } = classify(err);
       this.failure = failure ?? { kind, batch: null };
-      this.owner.failed(this, kind, cause, this.window.size);
+      this.owner.failed(this, kind, cause, this.window.size, 0);
       this.retryLater(() => this.recover());
       return;
     }
