@@ -5,6 +5,9 @@
 #   scripts/services.sh stop RUN_DIR         stop both, delete data (KEEP_LOGS=1 keeps *.log)
 #   scripts/services.sh stop-kafka RUN_DIR   stop only the broker, keep its data
 #   scripts/services.sh start-kafka RUN_DIR  restart the broker, wait until ready
+#   scripts/services.sh start-cluster [RUN_DIR]  a 3-node Kafka cluster instead (no etcd; see below)
+#   scripts/services.sh stop-node RUN_DIR N  kill -9 cluster node N (1-3), keep its data
+#   scripts/services.sh start-node RUN_DIR N restart cluster node N, wait until ready
 #
 # Env: ETCD_PORT (23790) ETCD_PEER_PORT (23800) KAFKA_PORT (29092)
 #      KAFKA_CONTROLLER_PORT (29093) KAFKA_SASL_PORT (29094) KAFKA_SSL_PORT (29095)
@@ -18,6 +21,12 @@
 #   KAFKA_SSL_PORT   SSL with a per-run test CA (RUN_DIR/tls); client certs are requested,
 #                    not required. Server cert: CN/DNS localhost + IP 127.0.0.1.
 # No authorizer: any authenticated client may produce/consume.
+#
+# Cluster mode (start-cluster): three KRaft nodes, each broker and controller (a 3-voter quorum), on
+# 127.0.0.1 ports KAFKA_CLUSTER_PORT + 0/10/20 (PLAINTEXT) and + 1/11/21 (controller); replication
+# factor 3 and min.insync.replicas=2 by default, unclean leader election off; a dead node is fenced
+# after 3 s (broker.session.timeout.ms) so that leadership moves quickly. Fresh data each start.
+# RUN_DIR/services.env has KAFKA_CLUSTER_BROKERS; stop RUN_DIR stops and wipes it like the rest.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +38,8 @@ KAFKA_PORT=${KAFKA_PORT:-29092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-29093}
 KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-29094}
 KAFKA_SSL_PORT=${KAFKA_SSL_PORT:-29095}
+KAFKA_CLUSTER_PORT=${KAFKA_CLUSTER_PORT:-29100}
+CLUSTER_NODES=(1 2 3)
 # Test-only credentials (also written to services.env for the tests).
 SASL_PLAIN_USER=logagent SASL_PLAIN_PASSWORD=plain-secret
 SCRAM256_USER=scram256 SCRAM256_PASSWORD=scram-secret-256
@@ -303,12 +314,129 @@ start_kafka() {
   die "kafka not ready after ${KAFKA_READY_TIMEOUT}s (logs in $RUN_DIR)"
 }
 
+# ---------------------------------------------------------------- cluster
+node_port() { echo $((KAFKA_CLUSTER_PORT + 10 * ($1 - 1) + ${2:-0})); } # node [offset]
+
+write_node_config() { # node
+  local n=$1 dir=$RUN_DIR/node$1 voters=() i
+  for i in "${CLUSTER_NODES[@]}"; do voters+=("$i@127.0.0.1:$(node_port "$i" 1)"); done
+  mkdir -p "$dir"
+  (IFS=,; cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=$n
+controller.quorum.voters=${voters[*]}
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),CONTROLLER://127.0.0.1:$(node_port "$n" 1)
+advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$n")
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+default.replication.factor=3
+min.insync.replicas=2
+unclean.leader.election.enable=false
+auto.create.topics.enable=true
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
+replica.lag.time.max.ms=5000
+EOF
+  )
+  cat >"$dir/log4j2.properties" <<EOF
+appender.file.type=File
+appender.file.name=FILE
+appender.file.fileName=$dir/kafka.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=FILE
+EOF
+}
+
+spawn_node() { # node: start it, do not wait
+  local n=$1 dir=$RUN_DIR/node$1
+  port_in_use "$(node_port "$n")" && die "port $(node_port "$n") busy (set KAFKA_CLUSTER_PORT)"
+  port_in_use "$(node_port "$n" 1)" && die "port $(node_port "$n" 1) busy (set KAFKA_CLUSTER_PORT)"
+  echo $(($(stat -c %s "$dir/kafka.log" 2>/dev/null || echo 0) + 1)) >"$dir/log-from"
+  spawn "node$n" java -Xmx384m -Xms128m -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$dir/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties"
+}
+
+wait_node() { # node: until it logs that it started (a node waits for a quorum: start them all first)
+  local n=$1 dir=$RUN_DIR/node$1 i from
+  from=$(<"$dir/log-from")
+  for ((i = 0; i < KAFKA_READY_TIMEOUT * 5; i++)); do
+    tail -c "+$from" "$dir/kafka.log" 2>/dev/null | grep -q 'Kafka Server started' && return 0
+    live_pid "node$n" >/dev/null || { log "node $n exited during startup"; break; }
+    sleep 0.2
+  done
+  tail -n 40 "$dir/kafka.log" >&2 2>/dev/null || true
+  die "cluster node $n not ready after ${KAFKA_READY_TIMEOUT}s (logs in $dir)"
+}
+
+cmd_start_cluster() {
+  ensure_tools
+  ensure_kafka_jars
+  RUN_DIR=${1:-$(mktemp -d "${TMPDIR:-/tmp}/logagent-cluster.XXXXXX")}
+  mkdir -p "$RUN_DIR"; RUN_DIR=$(cd "$RUN_DIR" && pwd)
+  if [[ -n $(ls -A "$RUN_DIR") ]]; then
+    [[ -f $RUN_DIR/$MARKER ]] || die "$RUN_DIR is not empty and not a services run dir"
+    KEEP_LOGS=0 stop_all
+    mkdir -p "$RUN_DIR"
+  fi
+  printf 'KAFKA_LIBS=%q\nKAFKA_CLUSTER_PORT=%q\n' "$KAFKA_LIBS" "$KAFKA_CLUSTER_PORT" >"$RUN_DIR/$MARKER"
+  trap 'rc=$?; if ((rc)); then KEEP_LOGS=1 stop_all; fi' EXIT
+  trap 'exit 130' INT TERM
+  local id=- n brokers=()
+  while [[ $id == -* ]]; do id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
+  for n in "${CLUSTER_NODES[@]}"; do
+    write_node_config "$n"
+    java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$RUN_DIR/node$n/log4j2.properties" \
+      kafka.tools.StorageTool format -t "$id" -c "$RUN_DIR/node$n/server.properties" >&2 ||
+      die "kafka storage format failed for node $n"
+    brokers+=("127.0.0.1:$(node_port "$n")")
+  done
+  log "starting a 3-node Kafka cluster: ${brokers[*]}"
+  for n in "${CLUSTER_NODES[@]}"; do spawn_node "$n"; done
+  for n in "${CLUSTER_NODES[@]}"; do wait_node "$n"; done
+  (IFS=,; echo "KAFKA_CLUSTER_BROKERS=${brokers[*]}") >"$RUN_DIR/services.env"
+  echo "KAFKA_CLUSTER_RUN_DIR=$RUN_DIR" >>"$RUN_DIR/services.env"
+  trap - EXIT INT TERM
+  log "cluster ready: ${brokers[*]}"
+  echo "$RUN_DIR"
+}
+
+node_arg() { # the N of stop-node/start-node, checked
+  [[ ${1:-} =~ ^[123]$ ]] || die "usage: $0 stop-node|start-node RUN_DIR N (N = 1, 2 or 3)"
+  [[ -f $RUN_DIR/node$1/server.properties ]] || die "$RUN_DIR has no cluster node $1 (run start-cluster first)"
+}
+
+kill_node() { # node: kill -9, keep its data
+  local n=$1 pid
+  if pid=$(live_pid "node$n"); then
+    log "killing cluster node $n (pid $pid)"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$RUN_DIR/node$n.pid"
+}
+
 # ---------------------------------------------------------------- commands
 stop_all() {
+  local n
+  # A cluster is wiped anyway, and its last node would wait for a quorum that is gone: no grace.
+  for n in "${CLUSTER_NODES[@]}"; do kill_node "$n"; done
   stop_proc kafka
   stop_proc etcd
   rm -rf "$RUN_DIR/etcd-data" "$RUN_DIR/kafka-data" "$RUN_DIR/kafka-config" "$RUN_DIR/tls" \
-    "$RUN_DIR/services.env"
+    "$RUN_DIR/services.env" "$RUN_DIR"/node[123]/data
   if [[ ${KEEP_LOGS:-0} == 1 ]]; then
     log "logs kept in $RUN_DIR"
   elif [[ -f $RUN_DIR/$MARKER ]]; then
@@ -376,5 +504,8 @@ case ${1:-} in
   stop) need_dir "${2:-}" stop; [[ -d $RUN_DIR ]] || exit 0; stop_all ;;
   stop-kafka) need_dir "${2:-}" stop-kafka; [[ -d $RUN_DIR ]] || exit 0; stop_proc kafka ;;
   start-kafka) need_dir "${2:-}" start-kafka; [[ -d $RUN_DIR ]] || die "no such run dir: $RUN_DIR"; start_kafka ;;
-  *) die "usage: $0 start [RUN_DIR] | stop RUN_DIR | stop-kafka RUN_DIR | start-kafka RUN_DIR" ;;
+  start-cluster) shift; cmd_start_cluster "$@" ;;
+  stop-node) need_dir "${2:-}" stop-node; node_arg "${3:-}"; kill_node "$3" ;;
+  start-node) need_dir "${2:-}" start-node; node_arg "${3:-}"; live_pid "node$3" >/dev/null || { spawn_node "$3"; wait_node "$3"; } ;;
+  *) die "usage: $0 start [RUN_DIR] | stop RUN_DIR | stop-kafka RUN_DIR | start-kafka RUN_DIR | start-cluster [RUN_DIR] | stop-node RUN_DIR N | start-node RUN_DIR N" ;;
 esac

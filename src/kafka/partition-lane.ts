@@ -88,6 +88,8 @@ export class PartitionLane {
    * broker finds it too large, no smaller batch after it can be appended first.
    */
   private provenBytes = 0;
+  /** Topic refusals since the last acknowledgement. */
+  private topicStrikes = 0;
   /** Batch and value sizes, lowered when the broker refuses one as too large. */
   private maxBatchBytes: number;
   private maxValueBytes: number;
@@ -168,9 +170,11 @@ export class PartitionLane {
         }
         const connection = await this.connect();
         if (connection === null) return;
-        while (this.window.open && this.work()) {
+        while (this.window.open) {
           let batch = this.window.next();
           if (batch === null) {
+            // A batch waiting its turn (to go alone, or one at a time after a failure) goes first.
+            if (this.window.ready || this.pending.length === 0 || (!this.full() && !this.lingered())) break;
             await this.build();
             batch = this.window.next();
             if (batch === null) break;
@@ -250,11 +254,16 @@ export class PartitionLane {
     if (err !== null) {
       const oldest = this.window.batches()[0] === batch;
       this.window.failed(batch);
-      const { kind, cause } = classify(err);
+      let { kind, cause } = classify(err);
+      // A partition a broker does not host yet (a new topic's metadata still spreading over a
+      // cluster, a leader just moved) is refused once in passing; only a second refusal in a row,
+      // after fresh metadata, says the topic is refused.
+      if (kind === "topic" && ++this.topicStrikes < 2) kind = "unavailable";
       this.noteFailure(kind, batch, oldest);
       this.owner.failed(this, kind, cause, batch.count, this.window.inFlight + 1);
     } else {
       this.window.acked(batch);
+      this.topicStrikes = 0;
       this.provenBytes = Math.max(this.provenBytes, batch.batchEnd - batch.batchAt);
       // Answered, so wholly written: the buffer may be built into again (not with acks = 0, where
       // "answered" only means handed to the socket, which may still be writing it).

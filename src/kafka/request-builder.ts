@@ -131,7 +131,7 @@ interface FileParts {
 /** Room for the request around a batch: header, client id, topic name. */
 const FRAME_SLACK = 64 * 1024;
 /** Frames kept for reuse: enough for several partitions' windows. */
-const FRAMES_KEPT = 16;
+const FRAMES_KEPT = 8;
 
 export class RequestBuilder {
   private readonly batch = new BatchBuilder(0);
@@ -167,6 +167,8 @@ export class RequestBuilder {
 
   /** Builds the next frame from `pending` (at least one record), up to `limits`. `identity` says who the batch is from. */
   build(prefix: Buffer, compression: Compression, pending: PendingLines, limits: BatchLimits, identity: BatchIdentity): Promise<LineBatch> {
+    // The broker refuses an empty batch (INVALID_RECORD); asking for one is a bug of the caller's.
+    if (pending.length === 0) throw new Error("build: no lines are waiting");
     this.begin(prefix);
     const ranges: Range[] = [];
     let records = 0;

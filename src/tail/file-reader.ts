@@ -33,7 +33,7 @@ import type { TailHandle } from "./open-file";
 /** Bytes read in one step; a longer line grows the read up to `maxLineBytes`. */
 const CHUNK_BYTES = 256 * 1024;
 /** Read chunks are reused once every line in them is acknowledged; all readers share them. */
-const chunks = new BufferPool(CHUNK_BYTES, 32);
+const chunks = new BufferPool(CHUNK_BYTES, 16);
 /** Slack beyond max_line_bytes for the line's end: CR LF in UTF-16 is four bytes. */
 const EOL_SLACK = 4;
 
