@@ -32,6 +32,8 @@ import type { TailHandle } from "./open-file";
 
 /** Bytes read in one step; a longer line grows the read up to `maxLineBytes`. */
 const CHUNK_BYTES = 256 * 1024;
+/** The most chunks one `read` takes from a file before the others have their turn. */
+const CHUNKS_PER_READ = 4;
 /** Read chunks are reused once every line in them is acknowledged; all readers share them. */
 const chunks = new BufferPool(CHUNK_BYTES, 16);
 /** Slack beyond max_line_bytes for the line's end: CR LF in UTF-16 is four bytes. */
@@ -180,7 +182,20 @@ export class FileReader {
     if (!this.handle) return { lines: 0, more: false, truncated: false, size: this.offset };
     this.begin(sink, room, null);
     try {
-      return this.readLines(room, now);
+      // Up to a few chunks in one go while the file has more: long lines fill a chunk with few of
+      // them, and a file server pass per chunk would cap a file at a few hundred lines a pass.
+      const result = this.readLines(room, now);
+      for (let chunks = 1; chunks < CHUNKS_PER_READ && result.more && room.lines > 0 && room.bytes > 0 && !this.skippingRest; chunks++) {
+        this.handOver();
+        this.shared?.release();
+        this.shared = null;
+        const next = this.readLines(room, now);
+        result.lines += next.lines;
+        result.more = next.more;
+        result.size = next.size;
+        result.truncated ||= next.truncated;
+      }
+      return result;
     } finally {
       this.end();
     }
