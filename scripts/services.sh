@@ -264,10 +264,14 @@ listener.name.ssl.ssl.truststore.password=$TLS_STORE_PASSWORD
 listener.name.ssl.ssl.client.auth=requested
 EOF
   )
-  cat >"$dir/log4j2.properties" <<EOF
+  write_log4j_config "$dir/log4j2.properties" "$RUN_DIR/kafka.log"
+}
+
+write_log4j_config() { # config-file log-file: the broker logs to one file
+  cat >"$1" <<EOF
 appender.file.type=File
 appender.file.name=FILE
-appender.file.fileName=$RUN_DIR/kafka.log
+appender.file.fileName=$2
 appender.file.layout.type=PatternLayout
 appender.file.layout.pattern=[%d] %p %m (%c)%n
 rootLogger.level=INFO
@@ -275,10 +279,24 @@ rootLogger.appenderRef.file.ref=FILE
 EOF
 }
 
-format_kafka_storage() {
-  # Random 16-byte base64url cluster id; a leading '-' would be parsed as an option.
+new_cluster_id() { # random 16-byte base64url; a leading '-' would be parsed as an option
   local id=-
   while [[ $id == -* ]]; do id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
+  echo "$id"
+}
+
+wait_started() { # name log-file from-byte: until the broker logs that it started
+  local name=$1 file=$2 from=$3 i
+  for ((i = 0; i < KAFKA_READY_TIMEOUT * 5; i++)); do
+    tail -c "+$from" "$file" 2>/dev/null | grep -q 'Kafka Server started' && return 0
+    live_pid "$name" >/dev/null || { log "$name exited during startup"; return 1; }
+    sleep 0.2
+  done
+  return 1
+}
+
+format_kafka_storage() {
+  local id; id=$(new_cluster_id)
   java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$RUN_DIR/kafka-config/log4j2.properties" \
     kafka.tools.StorageTool format -t "$id" -c "$RUN_DIR/kafka-config/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=$SCRAM256_USER,password=$SCRAM256_PASSWORD]" \
@@ -303,12 +321,7 @@ start_kafka() {
   spawn kafka java -Xmx512m -Xms256m -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$RUN_DIR/kafka-config/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$RUN_DIR/kafka-config/server.properties"
-  local i
-  for ((i = 0; i < KAFKA_READY_TIMEOUT * 5; i++)); do
-    tail -c "+$from" "$RUN_DIR/kafka.log" 2>/dev/null | grep -q 'Kafka Server started' && return 0
-    live_pid kafka >/dev/null || { log "kafka exited during startup"; break; }
-    sleep 0.2
-  done
+  wait_started kafka "$RUN_DIR/kafka.log" "$from" && return 0
   tail -n 40 "$RUN_DIR/kafka.log" >&2 2>/dev/null || true
   tail -n 20 "$RUN_DIR/kafka.out" >&2 2>/dev/null || true
   die "kafka not ready after ${KAFKA_READY_TIMEOUT}s (logs in $RUN_DIR)"
@@ -348,15 +361,7 @@ broker.session.timeout.ms=3000
 replica.lag.time.max.ms=5000
 EOF
   )
-  cat >"$dir/log4j2.properties" <<EOF
-appender.file.type=File
-appender.file.name=FILE
-appender.file.fileName=$dir/kafka.log
-appender.file.layout.type=PatternLayout
-appender.file.layout.pattern=[%d] %p %m (%c)%n
-rootLogger.level=INFO
-rootLogger.appenderRef.file.ref=FILE
-EOF
+  write_log4j_config "$dir/log4j2.properties" "$dir/kafka.log"
 }
 
 spawn_node() { # node: start it, do not wait
@@ -370,13 +375,8 @@ spawn_node() { # node: start it, do not wait
 }
 
 wait_node() { # node: until it logs that it started (a node waits for a quorum: start them all first)
-  local n=$1 dir=$RUN_DIR/node$1 i from
-  from=$(<"$dir/log-from")
-  for ((i = 0; i < KAFKA_READY_TIMEOUT * 5; i++)); do
-    tail -c "+$from" "$dir/kafka.log" 2>/dev/null | grep -q 'Kafka Server started' && return 0
-    live_pid "node$n" >/dev/null || { log "node $n exited during startup"; break; }
-    sleep 0.2
-  done
+  local n=$1 dir=$RUN_DIR/node$1
+  wait_started "node$n" "$dir/kafka.log" "$(<"$dir/log-from")" && return 0
   tail -n 40 "$dir/kafka.log" >&2 2>/dev/null || true
   die "cluster node $n not ready after ${KAFKA_READY_TIMEOUT}s (logs in $dir)"
 }
@@ -394,8 +394,8 @@ cmd_start_cluster() {
   printf 'KAFKA_LIBS=%q\nKAFKA_CLUSTER_PORT=%q\n' "$KAFKA_LIBS" "$KAFKA_CLUSTER_PORT" >"$RUN_DIR/$MARKER"
   trap 'rc=$?; if ((rc)); then KEEP_LOGS=1 stop_all; fi' EXIT
   trap 'exit 130' INT TERM
-  local id=- n brokers=()
-  while [[ $id == -* ]]; do id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
+  local id n brokers=()
+  id=$(new_cluster_id)
   for n in "${CLUSTER_NODES[@]}"; do
     write_node_config "$n"
     java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$RUN_DIR/node$n/log4j2.properties" \
