@@ -81,6 +81,7 @@ export class KafkaSink implements LaneOwner {
       maxMessageBytes: config.maxMessageBytes,
       requestTimeoutMs: 30_000,
       sequenced: config.idempotent,
+      transactionalId: null,
     };
   }
 

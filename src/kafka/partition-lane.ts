@@ -33,6 +33,8 @@ export interface LaneSettings {
   requestTimeoutMs: number;
   /** Number batches for the idempotent producer. */
   sequenced: boolean;
+  /** A transactional producer's id, written in every request; null for none. */
+  transactionalId: string | null;
 }
 
 /** Who batches are from now: the producer id and epoch (or none), and a version that changes when they do. */
@@ -105,7 +107,7 @@ export class PartitionLane {
   ) {
     const s = owner.settings;
     this.window = new InFlightWindow(s.maxInFlight, s.sequenced);
-    this.prefix = owner.builder.prefix({ topic, partition, acks, timeoutMs: s.requestTimeoutMs, transactionalId: null });
+    this.prefix = owner.builder.prefix({ topic, partition, acks, timeoutMs: s.requestTimeoutMs, transactionalId: s.transactionalId });
     this.stamped = owner.producer().version;
     this.maxBatchBytes = s.batchMaxBytes;
     this.maxValueBytes = s.maxMessageBytes;
@@ -171,6 +173,7 @@ export class PartitionLane {
         const connection = await this.connect();
         if (connection === null) return;
         while (this.window.open) {
+          if (!this.restampedForProducer()) break; // the producer was renewed while a batch was built
           let batch = this.window.next();
           if (batch === null) {
             // A batch waiting its turn (to go alone, or one at a time after a failure) goes first.
@@ -199,17 +202,20 @@ export class PartitionLane {
 
   private async build(): Promise<LineBatch> {
     const s = this.owner.settings;
-    const { identity } = this.owner.producer();
+    const { identity, version } = this.owner.producer();
     const before = this.pending.length;
+    const base = this.window.nextSequence;
     const batch = await this.owner.builder.build(
       this.prefix,
       this.compression,
       this.pending,
       { maxRecords: s.batchMaxMessages, maxBytes: this.maxBatchBytes, maxValueBytes: this.maxValueBytes },
-      { ...identity, baseSequence: this.window.nextSequence },
+      { ...identity, baseSequence: base },
     );
     const sequence = this.window.add(batch, batch.count, batch.batchEnd - batch.batchAt > this.provenBytes);
-    if (s.sequenced && sequence !== this.window.sequenceOf(batch)) throw new Error("sequence numbering went wrong");
+    // Compressing took a while: the batches may have been numbered again, or the producer renewed, meanwhile.
+    const now = this.owner.producer();
+    if (s.sequenced && (sequence !== base || now.version !== version)) this.stamp(batch, now.identity);
     // What is left waits from now: its lines came while this batch was being built.
     this.pendingBytes = this.pending.length === 0 ? 0 : Math.round((this.pendingBytes * this.pending.length) / Math.max(1, before));
     this.pendingSince = performance.now();
