@@ -20,7 +20,6 @@ import type { LineBlock } from "../pipeline/line-block";
 import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
-import { registerCodecs } from "./codecs";
 import { classify, type FailureKind } from "./errors";
 import { KafkaClient } from "./kafka-client";
 import { type LaneOwner, type LaneSettings, PartitionLane, type ProducerStamp } from "./partition-lane";
@@ -56,6 +55,9 @@ export class KafkaSink implements LaneOwner {
   private authFailing = false;
   private blocked = new Set<string>();
   private wakeSleepers: (() => void)[] = [];
+  /** Resolved by `stop`: the loop waits on it beside the queue, rather than on a timer per turn. */
+  private stopping!: Promise<void>;
+  private stopNow: () => void = () => {};
   private stampNow: ProducerStamp = { identity: PLAIN_PRODUCER, version: 0 };
   private renewing: Promise<void> | null = null;
   /** Lines longer than max_message_bytes (or than the broker takes), split or truncated so far. */
@@ -69,7 +71,6 @@ export class KafkaSink implements LaneOwner {
     private readonly log: Logger,
     private readonly events: SinkEvents,
   ) {
-    registerCodecs();
     this.client = new KafkaClient({ brokers: config.brokers, clientId: config.clientId, autoCreateTopics: config.autoCreateTopics, security: config.security }, log);
     this.builder = new RequestBuilder({ clientId: config.clientId, hostname, oversize: config.oversize, batchMaxBytes: config.batchMaxBytes }, (block, line, pieces, limit) => this.oversize(block, line, pieces, limit));
     this.partitioner = new Partitioner(hostname);
@@ -87,6 +88,7 @@ export class KafkaSink implements LaneOwner {
 
   start(): void {
     this.isRunning = true;
+    this.stopping = new Promise((resolve) => (this.stopNow = resolve));
     this.loop = this.run();
   }
 
@@ -98,6 +100,7 @@ export class KafkaSink implements LaneOwner {
     const deadline = performance.now() + timeoutMs;
     while (this.queue.pending + this.queue.unsettled > 0 && performance.now() < deadline) await sleep(20);
     this.isRunning = false;
+    this.stopNow();
     for (const wake of this.wakeSleepers.splice(0)) wake();
     const left = this.queue.pending + this.queue.unsettled;
     for (const route of this.routes.values()) for (const lane of route.lanes.values()) lane.giveUp();
@@ -120,7 +123,7 @@ export class KafkaSink implements LaneOwner {
   private async run(): Promise<void> {
     if (this.config.idempotent) await this.renewProducer(this.stampNow.version);
     while (this.isRunning) {
-      await Promise.race([this.queue.whenItems(), this.nap(60_000)]);
+      await Promise.race([this.queue.whenItems(), this.stopping]);
       if (!this.isRunning) break;
       for (const block of this.queue.takeAll()) {
         block.unacked = block.count;
