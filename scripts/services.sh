@@ -384,13 +384,7 @@ wait_node() { # node: until it logs that it started (a node waits for a quorum: 
 cmd_start_cluster() {
   ensure_tools
   ensure_kafka_jars
-  RUN_DIR=${1:-$(mktemp -d "${TMPDIR:-/tmp}/logagent-cluster.XXXXXX")}
-  mkdir -p "$RUN_DIR"; RUN_DIR=$(cd "$RUN_DIR" && pwd)
-  if [[ -n $(ls -A "$RUN_DIR") ]]; then
-    [[ -f $RUN_DIR/$MARKER ]] || die "$RUN_DIR is not empty and not a services run dir"
-    KEEP_LOGS=0 stop_all
-    mkdir -p "$RUN_DIR"
-  fi
+  use_run_dir logagent-cluster "${1:-}"
   printf 'KAFKA_LIBS=%q\nKAFKA_CLUSTER_PORT=%q\n' "$KAFKA_LIBS" "$KAFKA_CLUSTER_PORT" >"$RUN_DIR/$MARKER"
   trap 'rc=$?; if ((rc)); then KEEP_LOGS=1 stop_all; fi' EXIT
   trap 'exit 130' INT TERM
@@ -444,10 +438,8 @@ stop_all() {
   fi
 }
 
-cmd_start() {
-  ensure_tools
-  ensure_kafka_jars
-  RUN_DIR=${1:-$(mktemp -d "${TMPDIR:-/tmp}/logagent-services.XXXXXX")}
+use_run_dir() { # prefix [dir]: RUN_DIR, absolute, empty (a new temporary folder when none is given)
+  RUN_DIR=${2:-$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")}
   mkdir -p "$RUN_DIR"; RUN_DIR=$(cd "$RUN_DIR" && pwd)
   if [[ -n $(ls -A "$RUN_DIR") ]]; then
     # Reusing a run dir: stop what it ran and wipe it, but never wipe a foreign dir.
@@ -455,6 +447,12 @@ cmd_start() {
     KEEP_LOGS=0 stop_all
     mkdir -p "$RUN_DIR"
   fi
+}
+
+cmd_start() {
+  ensure_tools
+  ensure_kafka_jars
+  use_run_dir logagent-services "${1:-}"
   # The marker also records settings that later stop-kafka/start-kafka calls reuse.
   printf 'KAFKA_LIBS=%q\nKAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\nKAFKA_SASL_PORT=%q\nKAFKA_SSL_PORT=%q\n' \
     "$KAFKA_LIBS" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT" \
