@@ -59,24 +59,6 @@ export const etcdProtoInline: BunPlugin = {
   },
 };
 
-// Two kafkajs modules on the produce path are replaced by code that gives the same results with far
-// less time and memory (see each file's header; test/unit/kafkajs-replacements.test.ts compares them).
-const KAFKAJS_REPLACEMENTS: [RegExp, string, string][] = [
-  [/kafkajs[\\/]src[\\/]protocol[\\/]recordBatch[\\/]record[\\/]v0[\\/]index\.js$/, "src/kafka/record-encoder.ts", "encodeRecord"],
-  [/kafkajs[\\/]src[\\/]producer[\\/]groupMessagesPerPartition\.js$/, "src/kafka/group-by-partition.ts", "groupMessagesPerPartition"],
-];
-export const kafkajsReplacements: BunPlugin = {
-  name: "kafkajs-replacements",
-  setup(build) {
-    for (const [filter, file, name] of KAFKAJS_REPLACEMENTS) {
-      build.onLoad({ filter }, () => ({
-        contents: `module.exports = require(${JSON.stringify(path.join(ROOT, file))}).${name};`,
-        loader: "js",
-      }));
-    }
-  },
-};
-
 // The Windows service and console-control callbacks are native code (src/service/windows/helper.c,
 // see its header), built here with mingw-w64 and embedded in the .exe. Other targets embed nothing.
 const HELPER_C = path.join(ROOT, "src/service/windows/helper.c");
@@ -119,7 +101,7 @@ async function buildTarget(target: Target, commit: string): Promise<string> {
   const outfile = binaryPath(target);
   const result = await Bun.build({
     entrypoints: [path.join(ROOT, "src/main.ts")],
-    plugins: [etcdProtoInline, kafkajsReplacements, windowsHelper(windows)],
+    plugins: [etcdProtoInline, windowsHelper(windows)],
     minify: true,
     sourcemap: "none",
     define: { LOGAGENT_COMMIT: JSON.stringify(commit) },

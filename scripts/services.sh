@@ -11,6 +11,9 @@
 #   scripts/services.sh stop-etcd RUN_DIR NAME    stop an extra etcd, keep its data (a member rejoins
 #                                                 with start-etcd)
 #   scripts/services.sh remove-etcd RUN_DIR NAME  stop it and delete its data; `stop` does so for all
+#   scripts/services.sh start-cluster [RUN_DIR]  a 3-node Kafka cluster instead (no etcd; see below)
+#   scripts/services.sh stop-node RUN_DIR N  kill -9 cluster node N (1-3), keep its data
+#   scripts/services.sh start-node RUN_DIR N restart cluster node N, wait until ready
 #
 # Env: ETCD_PORT (23790) ETCD_PEER_PORT (23800) KAFKA_PORT (29092)
 #      KAFKA_CONTROLLER_PORT (29093) KAFKA_SASL_PORT (29094) KAFKA_SSL_PORT (29095)
@@ -32,6 +35,11 @@
 #   etcd-mtls   https on BASE+2, and clients must present a certificate signed by the test CA
 #   etcd-m1..3  one 3-member cluster over http: clients on BASE+4, BASE+6, BASE+8
 # Tests enable etcd auth themselves (etcdctl), as an operator would.
+# Cluster mode (start-cluster): three KRaft nodes, each broker and controller (a 3-voter quorum), on
+# 127.0.0.1 ports KAFKA_CLUSTER_PORT + 0/10/20 (PLAINTEXT) and + 1/11/21 (controller); replication
+# factor 3 and min.insync.replicas=2 by default, unclean leader election off; a dead node is fenced
+# after 3 s (broker.session.timeout.ms) so that leadership moves quickly. Fresh data each start.
+# RUN_DIR/services.env has KAFKA_CLUSTER_BROKERS; stop RUN_DIR stops and wipes it like the rest.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +52,8 @@ KAFKA_PORT=${KAFKA_PORT:-29092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-29093}
 KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-29094}
 KAFKA_SSL_PORT=${KAFKA_SSL_PORT:-29095}
+KAFKA_CLUSTER_PORT=${KAFKA_CLUSTER_PORT:-29100}
+CLUSTER_NODES=(1 2 3)
 # Test-only credentials (also written to services.env for the tests).
 SASL_PLAIN_USER=logagent SASL_PLAIN_PASSWORD=plain-secret
 SCRAM256_USER=scram256 SCRAM256_PASSWORD=scram-secret-256
@@ -346,10 +356,14 @@ listener.name.ssl.ssl.truststore.password=$TLS_STORE_PASSWORD
 listener.name.ssl.ssl.client.auth=requested
 EOF
   )
-  cat >"$dir/log4j2.properties" <<EOF
+  write_log4j_config "$dir/log4j2.properties" "$RUN_DIR/kafka.log"
+}
+
+write_log4j_config() { # config-file log-file: the broker logs to one file
+  cat >"$1" <<EOF
 appender.file.type=File
 appender.file.name=FILE
-appender.file.fileName=$RUN_DIR/kafka.log
+appender.file.fileName=$2
 appender.file.layout.type=PatternLayout
 appender.file.layout.pattern=[%d] %p %m (%c)%n
 rootLogger.level=INFO
@@ -357,10 +371,24 @@ rootLogger.appenderRef.file.ref=FILE
 EOF
 }
 
-format_kafka_storage() {
-  # Random 16-byte base64url cluster id; a leading '-' would be parsed as an option.
+new_cluster_id() { # random 16-byte base64url; a leading '-' would be parsed as an option
   local id=-
   while [[ $id == -* ]]; do id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
+  echo "$id"
+}
+
+wait_started() { # name log-file from-byte: until the broker logs that it started
+  local name=$1 file=$2 from=$3 i
+  for ((i = 0; i < KAFKA_READY_TIMEOUT * 5; i++)); do
+    tail -c "+$from" "$file" 2>/dev/null | grep -q 'Kafka Server started' && return 0
+    live_pid "$name" >/dev/null || { log "$name exited during startup"; return 1; }
+    sleep 0.2
+  done
+  return 1
+}
+
+format_kafka_storage() {
+  local id; id=$(new_cluster_id)
   java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$RUN_DIR/kafka-config/log4j2.properties" \
     kafka.tools.StorageTool format -t "$id" -c "$RUN_DIR/kafka-config/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=$SCRAM256_USER,password=$SCRAM256_PASSWORD]" \
@@ -385,24 +413,117 @@ start_kafka() {
   spawn kafka java -Xmx512m -Xms256m -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$RUN_DIR/kafka-config/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$RUN_DIR/kafka-config/server.properties"
-  local i
-  for ((i = 0; i < KAFKA_READY_TIMEOUT * 5; i++)); do
-    tail -c "+$from" "$RUN_DIR/kafka.log" 2>/dev/null | grep -q 'Kafka Server started' && return 0
-    live_pid kafka >/dev/null || { log "kafka exited during startup"; break; }
-    sleep 0.2
-  done
+  wait_started kafka "$RUN_DIR/kafka.log" "$from" && return 0
   tail -n 40 "$RUN_DIR/kafka.log" >&2 2>/dev/null || true
   tail -n 20 "$RUN_DIR/kafka.out" >&2 2>/dev/null || true
   die "kafka not ready after ${KAFKA_READY_TIMEOUT}s (logs in $RUN_DIR)"
 }
 
+# ---------------------------------------------------------------- cluster
+node_port() { echo $((KAFKA_CLUSTER_PORT + 10 * ($1 - 1) + ${2:-0})); } # node [offset]
+
+write_node_config() { # node
+  local n=$1 dir=$RUN_DIR/node$1 voters=() i
+  for i in "${CLUSTER_NODES[@]}"; do voters+=("$i@127.0.0.1:$(node_port "$i" 1)"); done
+  mkdir -p "$dir"
+  (IFS=,; cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=$n
+controller.quorum.voters=${voters[*]}
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),CONTROLLER://127.0.0.1:$(node_port "$n" 1)
+advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$n")
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+default.replication.factor=3
+min.insync.replicas=2
+unclean.leader.election.enable=false
+auto.create.topics.enable=true
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
+replica.lag.time.max.ms=5000
+EOF
+  )
+  write_log4j_config "$dir/log4j2.properties" "$dir/kafka.log"
+}
+
+spawn_node() { # node: start it, do not wait
+  local n=$1 dir=$RUN_DIR/node$1
+  port_in_use "$(node_port "$n")" && die "port $(node_port "$n") busy (set KAFKA_CLUSTER_PORT)"
+  port_in_use "$(node_port "$n" 1)" && die "port $(node_port "$n" 1) busy (set KAFKA_CLUSTER_PORT)"
+  echo $(($(stat -c %s "$dir/kafka.log" 2>/dev/null || echo 0) + 1)) >"$dir/log-from"
+  spawn "node$n" java -Xmx384m -Xms128m -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$dir/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties"
+}
+
+wait_node() { # node: until it logs that it started (a node waits for a quorum: start them all first)
+  local n=$1 dir=$RUN_DIR/node$1
+  wait_started "node$n" "$dir/kafka.log" "$(<"$dir/log-from")" && return 0
+  tail -n 40 "$dir/kafka.log" >&2 2>/dev/null || true
+  die "cluster node $n not ready after ${KAFKA_READY_TIMEOUT}s (logs in $dir)"
+}
+
+cmd_start_cluster() {
+  ensure_tools
+  ensure_kafka_jars
+  use_run_dir logagent-cluster "${1:-}"
+  printf 'KAFKA_LIBS=%q\nKAFKA_CLUSTER_PORT=%q\n' "$KAFKA_LIBS" "$KAFKA_CLUSTER_PORT" >"$RUN_DIR/$MARKER"
+  trap 'rc=$?; if ((rc)); then KEEP_LOGS=1 stop_all; fi' EXIT
+  trap 'exit 130' INT TERM
+  local id n brokers=()
+  id=$(new_cluster_id)
+  for n in "${CLUSTER_NODES[@]}"; do
+    write_node_config "$n"
+    java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$RUN_DIR/node$n/log4j2.properties" \
+      kafka.tools.StorageTool format -t "$id" -c "$RUN_DIR/node$n/server.properties" >&2 ||
+      die "kafka storage format failed for node $n"
+    brokers+=("127.0.0.1:$(node_port "$n")")
+  done
+  log "starting a 3-node Kafka cluster: ${brokers[*]}"
+  for n in "${CLUSTER_NODES[@]}"; do spawn_node "$n"; done
+  for n in "${CLUSTER_NODES[@]}"; do wait_node "$n"; done
+  (IFS=,; echo "KAFKA_CLUSTER_BROKERS=${brokers[*]}") >"$RUN_DIR/services.env"
+  echo "KAFKA_CLUSTER_RUN_DIR=$RUN_DIR" >>"$RUN_DIR/services.env"
+  trap - EXIT INT TERM
+  log "cluster ready: ${brokers[*]}"
+  echo "$RUN_DIR"
+}
+
+node_arg() { # the N of stop-node/start-node, checked
+  [[ ${1:-} =~ ^[123]$ ]] || die "usage: $0 stop-node|start-node RUN_DIR N (N = 1, 2 or 3)"
+  [[ -f $RUN_DIR/node$1/server.properties ]] || die "$RUN_DIR has no cluster node $1 (run start-cluster first)"
+}
+
+kill_node() { # node: kill -9, keep its data
+  local n=$1 pid
+  if pid=$(live_pid "node$n"); then
+    log "killing cluster node $n (pid $pid)"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$RUN_DIR/node$n.pid"
+}
+
 # ---------------------------------------------------------------- commands
 stop_all() {
+  local n
+  # A cluster is wiped anyway, and its last node would wait for a quorum that is gone: no grace.
+  for n in "${CLUSTER_NODES[@]}"; do kill_node "$n"; done
   stop_proc kafka
   stop_proc etcd
   stop_extra_etcds
   rm -rf "$RUN_DIR/etcd-data" "$RUN_DIR/kafka-data" "$RUN_DIR/kafka-config" "$RUN_DIR/tls" \
-    "$RUN_DIR/services.env"
+    "$RUN_DIR/services.env" "$RUN_DIR"/node[123]/data
   if [[ ${KEEP_LOGS:-0} == 1 ]]; then
     log "logs kept in $RUN_DIR"
   elif [[ -f $RUN_DIR/$MARKER ]]; then
@@ -410,10 +531,8 @@ stop_all() {
   fi
 }
 
-cmd_start() {
-  ensure_tools
-  ensure_kafka_jars
-  RUN_DIR=${1:-$(mktemp -d "${TMPDIR:-/tmp}/logagent-services.XXXXXX")}
+use_run_dir() { # prefix [dir]: RUN_DIR, absolute, empty (a new temporary folder when none is given)
+  RUN_DIR=${2:-$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")}
   mkdir -p "$RUN_DIR"; RUN_DIR=$(cd "$RUN_DIR" && pwd)
   if [[ -n $(ls -A "$RUN_DIR") ]]; then
     # Reusing a run dir: stop what it ran and wipe it, but never wipe a foreign dir.
@@ -421,6 +540,12 @@ cmd_start() {
     KEEP_LOGS=0 stop_all
     mkdir -p "$RUN_DIR"
   fi
+}
+
+cmd_start() {
+  ensure_tools
+  ensure_kafka_jars
+  use_run_dir logagent-services "${1:-}"
   # The marker also records settings that later stop-kafka/start-kafka calls reuse.
   printf 'KAFKA_LIBS=%q\nKAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\nKAFKA_SASL_PORT=%q\nKAFKA_SSL_PORT=%q\nETCD_EXTRA_PORT_BASE=%q\n' \
     "$KAFKA_LIBS" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT" "$ETCD_EXTRA_PORT_BASE" \
@@ -474,7 +599,6 @@ case ${1:-} in
   stop-kafka) need_dir "${2:-}" stop-kafka; [[ -d $RUN_DIR ]] || exit 0; stop_proc kafka ;;
   start-kafka) need_dir "${2:-}" start-kafka; [[ -d $RUN_DIR ]] || die "no such run dir: $RUN_DIR"; start_kafka ;;
   start-etcd)
-    need_dir "${2:-}" "start-etcd"; [[ -n ${3:-} ]] || die "usage: $0 start-etcd RUN_DIR NAME ($EXTRA_ETCDS)"
     spawn_extra_etcd "$3"; wait_extra_etcd "$3"; extra_etcd_url "$3" ;;
   start-etcd-cluster)
     need_dir "${2:-}" start-etcd-cluster
@@ -482,10 +606,11 @@ case ${1:-} in
     for m in etcd-m1 etcd-m2 etcd-m3; do wait_extra_etcd "$m"; done
     echo "$(extra_etcd_url etcd-m1),$(extra_etcd_url etcd-m2),$(extra_etcd_url etcd-m3)" ;;
   stop-etcd)
-    need_dir "${2:-}" "stop-etcd"; [[ -n ${3:-} ]] || die "usage: $0 stop-etcd RUN_DIR NAME"
     extra_etcd_port "$3" >/dev/null; stop_proc "$3" ;;
   remove-etcd)
-    need_dir "${2:-}" "remove-etcd"; [[ -n ${3:-} ]] || die "usage: $0 remove-etcd RUN_DIR NAME"
     extra_etcd_port "$3" >/dev/null; remove_extra_etcd "$3" ;;
-  *) die "usage: $0 start [RUN_DIR] | stop RUN_DIR | stop-kafka RUN_DIR | start-kafka RUN_DIR | start-etcd RUN_DIR NAME | start-etcd-cluster RUN_DIR | stop-etcd RUN_DIR NAME | remove-etcd RUN_DIR NAME" ;;
+  start-cluster) shift; cmd_start_cluster "$@" ;;
+  stop-node) need_dir "${2:-}" stop-node; node_arg "${3:-}"; kill_node "$3" ;;
+  start-node) need_dir "${2:-}" start-node; node_arg "${3:-}"; live_pid "node$3" >/dev/null || { spawn_node "$3"; wait_node "$3"; } ;;
+  *) die "usage: $0 start [RUN_DIR] | stop RUN_DIR | stop-kafka RUN_DIR | start-kafka RUN_DIR | start-etcd RUN_DIR NAME | start-etcd-cluster RUN_DIR | stop-etcd RUN_DIR NAME | remove-etcd RUN_DIR NAME | start-cluster [RUN_DIR] | stop-node RUN_DIR N | start-node RUN_DIR N" ;;
 esac

@@ -10,7 +10,7 @@ import { UNCONFINED_WARNING, confine, screenEntries } from "./discovery/allow-pa
 import type { CollectEntry } from "./discovery/collect-entry";
 import { EtcdCollectSource } from "./discovery/etcd-source";
 import { KafkaSink } from "./kafka/kafka-sink";
-import { type ResolvedEntry, resolveEntries } from "./kafka/output";
+import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries";
 import { LineQueue } from "./pipeline/line-queue";
 import { FileServer } from "./tail/file-server";
 import { account } from "./tail/unreadable";

@@ -16,7 +16,7 @@ import { detectHost, expandKey } from "./config/host";
 import { type IniRead, readIni } from "./config/load-ini";
 import { UNCONFINED_WARNING, screenEntries } from "./discovery/allow-paths";
 import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
-import { type ResolvedEntry, resolveEntries } from "./kafka/output";
+import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries";
 import { etcdProblem } from "./discovery/etcd-problem";
 import { createEtcdClient } from "./discovery/etcd-source";
 

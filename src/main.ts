@@ -7,7 +7,6 @@ import { check } from "./check";
 import { ConfigError } from "./config/config-error";
 import type { AgentConfig } from "./config/load-ini";
 import { OPTIONS, SECTIONS, describeType } from "./config/options";
-import "./kafka/request-queue-patch"; // before any Kafka client exists: see the file
 import { EXIT, startAgent } from "./lifecycle";
 import { SERVICE_USAGE, type ServiceArgs, parseServiceArgs, runServiceCommand } from "./service/service-command";
 import { ServiceError } from "./service/service-manager";

@@ -1,13 +1,13 @@
 // Keeps the saved position of every file and writes them to the store on an
 // interval and at shutdown, never in the per-line path.
 //
-// A position is the reader's `acked` offset: it only moves when Kafka has
+// A position is a tracked file's `acked` offset: it only moves when Kafka has
 // acknowledged every line before it. So after any crash the agent re-reads
 // at most what was in flight, and never skips a line.
-import type { FileReader } from "../tail/file-reader";
 import { identityKey, type FileIdentity } from "../tail/file-identity";
 import type { Logger } from "../telemetry/logger";
 import type { PositionStore, SavedPosition } from "./saved-position";
+import type { TrackedFile } from "./tracked-file";
 
 export interface CheckpointerOptions {
   intervalMs: number;
@@ -17,8 +17,8 @@ export interface CheckpointerOptions {
 
 export class Checkpointer {
   private known = new Map<string, SavedPosition>();
-  /** Readers whose positions are still moving: open, or closed with lines not yet acknowledged. */
-  private live = new Map<string, FileReader>();
+  /** Files whose positions are still moving: open, or closed with lines not yet acknowledged. */
+  private live = new Map<string, TrackedFile>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastHour = -1;
   /** Set when a reader is tracked: its position must be saved even if it looks like the saved one. */
@@ -59,7 +59,7 @@ export class Checkpointer {
    * interval: if this file is rotated away while the agent is down, the saved identity is the only
    * way to find it again.
    */
-  track(reader: FileReader): void {
+  track(reader: TrackedFile): void {
     const key = identityKey(reader.identity);
     this.live.set(key, reader);
     this.known.set(key, this.positionOf(reader, Date.now()));
@@ -133,7 +133,7 @@ export class Checkpointer {
     }
   }
 
-  private positionOf(reader: FileReader, now: number): SavedPosition {
+  private positionOf(reader: TrackedFile, now: number): SavedPosition {
     return {
       identity: reader.identity,
       fingerprint: reader.refreshFingerprint(),

@@ -11,8 +11,8 @@ import { type Stats, statSync } from "node:fs";
 import path from "node:path";
 import { type CollectEntry, ENTRY_FIELD_NAMES, entryLabel, type StartFrom, validateEntries } from "../discovery/collect-entry";
 import { AllowPaths } from "../discovery/allow-paths";
-import { resolveEntries } from "../kafka/output";
-import type { OutputOptions } from "../kafka/output";
+import type { OutputOptions } from "../discovery/entry-output";
+import { resolveEntries } from "../discovery/resolve-entries";
 import type { LogLevel } from "../telemetry/logger";
 import type { TailOptions } from "../tail/tail-settings";
 import { ConfigError, type ConfigProblem } from "./config-error";
@@ -48,6 +48,7 @@ export interface AgentConfig {
     clientId: string;
     batchMaxMessages: number;
     batchMaxBytes: number;
+    maxInFlight: number;
     lingerMs: number;
     maxMessageBytes: number;
     oversize: "split" | "truncate";
@@ -291,6 +292,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       clientId: v("kafka.client_id"),
       batchMaxMessages: v("kafka.batch_max_messages"),
       batchMaxBytes: v("kafka.batch_max_bytes"),
+      maxInFlight: v("kafka.max_in_flight"),
       lingerMs: v("kafka.linger_ms"),
       maxMessageBytes: v("kafka.max_message_bytes"),
       oversize: v("kafka.oversize"),

@@ -1,8 +1,10 @@
-// Kafka compression codecs for kafkajs, which has only gzip built in.
+// Kafka compression codecs: what the agent's record batches are compressed
+// with (`compress`), and the same codecs for kafkajs, which has only gzip
+// built in, so that a kafkajs consumer (the tests') reads what the agent wrote.
 //
 // The agent ships as `bun build --compile` binaries for five targets, so a codec must be plain
 // JavaScript or come with Bun itself: native addons (snappy, lz4, lz4-napi, kafkajs-lz4) are out.
-//   gzip    kafkajs's own codec (node:zlib).
+//   gzip    node:zlib's gzip at its default level, as kafkajs's own codec.
 //   snappy  snappyjs. Written like Kafka's Java client (snappy-java's SnappyOutputStream): the
 //           xerial framing, "\x82SNAPPY\0", version 1, compatible version 1, then chunks of at
 //           most 32 KiB input, each [int32 BE length][raw snappy block]. Reads framed and raw.
@@ -110,6 +112,21 @@ export function lz4Decompress(data: Buffer): Buffer {
 // ---------------------------------------------------------------- zstd
 const zstdCompress = promisify(zlib.zstdCompress);
 const zstdDecompress = promisify(zlib.zstdDecompress);
+const gzipCompress = promisify(zlib.gzip);
+
+/** A batch's records compressed with `codec`. gzip and zstd run off the main thread. */
+export async function compress(codec: Exclude<Compression, "none">, records: Buffer): Promise<Buffer> {
+  switch (codec) {
+    case "gzip":
+      return gzipCompress(records);
+    case "snappy":
+      return snappyCompress(records);
+    case "lz4":
+      return lz4Compress(records);
+    case "zstd":
+      return zstdCompress(records);
+  }
+}
 
 // ---------------------------------------------------------------- kafkajs
 const CODECS = {

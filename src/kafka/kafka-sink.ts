@@ -1,76 +1,66 @@
-// Takes batches of lines from the queue and produces them to Kafka.
+// Takes lines from the queue and produces them to Kafka.
 //
-// Lines are grouped by profile (topic, acks, compression) and each profile has
-// its own lane: one request at a time, in read order, so per-file order holds,
-// while lanes run side by side, so a topic Kafka refuses does not hold up the
-// others. A request is retried until Kafka acknowledges it, however long that
-// takes: dropping by time is how peers lose data. Only then are its lines
-// settled in the queue (freeing room for tailers) and their files' delivery
-// trackers advanced, which is what makes saved positions delivery-gated.
-import { CompressionTypes, Kafka, logLevel as KafkaLogLevel, type Message, type Producer, type SASLOptions } from "kafkajs";
+// Each line goes to a partition (partitioner.ts) and waits in that
+// partition's lane (partition-lane.ts), which builds requests straight from
+// the lines (request-builder.ts) and keeps up to max_in_flight of them on the
+// wire. Lanes are per output profile (topic, acks, compression) and partition,
+// so a topic Kafka refuses does not hold up the others, and a file's lines,
+// which go to one partition (except with round_robin), stay in order. A
+// request is retried until Kafka acknowledges it, however long that takes:
+// dropping by time is how peers lose data. Only then are its lines settled in
+// the queue (freeing room for tailers) and their files' delivery trackers
+// advanced, which is what makes saved positions delivery-gated.
+//
+// This file owns what concerns all lanes: metadata per topic, the idempotent
+// producer's id, and saying an outage, a refused topic or refused credentials
+// once when it starts and once when it ends.
 import type { AgentConfig } from "../config/load-ini";
-import type { LineQueue, LineRecord } from "../pipeline/line-queue";
+import type { Output } from "../discovery/entry-output";
+import type { LineBlock } from "../pipeline/line-block";
+import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
-import { compressionType, registerCodecs } from "./codecs";
-import { envelope, keyFor, type Output } from "./output";
-import { cachingDefaultPartitioner } from "./partitioner";
+import { classify, type FailureKind } from "./errors";
+import { KafkaClient } from "./kafka-client";
+import { type LaneOwner, type LaneSettings, PartitionLane, type ProducerStamp } from "./partition-lane";
+import { type PartitionInfo, Partitioner } from "./partitioner";
+import { PLAIN_PRODUCER } from "./record-batch";
+import { RequestBuilder } from "./request-builder";
 
 export interface SinkEvents {
   /** Kafka refuses a topic (unknown and not creatable, not authorized, ...), or accepts it again. */
   topicBlocked(topic: string, blocked: boolean): void;
 }
 
-type Failure = "topic" | "auth" | "unavailable";
-
-/** Kafka error types that concern one topic: its entries wait while the others go on. */
-const TOPIC_ERRORS = new Set([
-  "UNKNOWN_TOPIC_OR_PARTITION",
-  "TOPIC_AUTHORIZATION_FAILED",
-  "INVALID_TOPIC_EXCEPTION",
-  "MESSAGE_TOO_LARGE",
-  "RECORD_LIST_TOO_LARGE",
-  "INVALID_RECORD",
-  "POLICY_VIOLATION",
-]);
-const AUTH_ERRORS = new Set(["SASL_AUTHENTICATION_FAILED", "ILLEGAL_SASL_STATE", "CLUSTER_AUTHORIZATION_FAILED", "UNSUPPORTED_SASL_MECHANISM"]);
-
-/** The error and everything it wraps, as kafkajs nests them (cause, originalError, errors[]). */
-function chain(err: unknown, out: Record<string, unknown>[] = []): Record<string, unknown>[] {
-  if (!err || typeof err !== "object" || out.includes(err as Record<string, unknown>) || out.length > 20) return out;
-  const e = err as Record<string, unknown>;
-  out.push(e);
-  for (const inner of [e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])]) chain(inner, out);
-  return out;
+/** The lines of one output profile: its topic's partitions (once known) and a lane per partition. */
+interface Route {
+  output: Output;
+  partitions: PartitionInfo[] | null;
+  /** Blocks that came before the topic's partitions were known. */
+  waiting: LineBlock[];
+  lanes: Map<number, PartitionLane>;
+  fetching: boolean;
+  backoff: Backoff;
 }
 
-export function classify(err: unknown): { kind: Failure; cause: string } {
-  const errors = chain(err);
-  for (const e of errors) {
-    if (typeof e.type === "string" && TOPIC_ERRORS.has(e.type)) return { kind: "topic", cause: `${e.type}: ${e.message}` };
-    if (e.name === "KafkaJSMetadataNotLoaded") return { kind: "topic", cause: `the topic has no metadata (it does not exist): ${e.message}` };
-  }
-  for (const e of errors) {
-    if (e.name === "KafkaJSSASLAuthenticationError" || (typeof e.type === "string" && AUTH_ERRORS.has(e.type))) {
-      return { kind: "auth", cause: String(e.message) };
-    }
-  }
-  const deepest = errors[errors.length - 1] ?? {};
-  return { kind: "unavailable", cause: String(deepest.message ?? err) };
-}
-
-export class KafkaSink {
-  private readonly producer: Producer;
-  private connecting: Promise<void> | null = null;
-  private connected = false;
-  private running = false;
+export class KafkaSink implements LaneOwner {
+  readonly client: KafkaClient;
+  readonly builder: RequestBuilder;
+  readonly settings: LaneSettings;
+  private readonly partitioner: Partitioner;
+  private readonly routes = new Map<string, Route>();
+  private isRunning = false;
   private loop: Promise<void> | null = null;
-  private lanes = new Map<string, Promise<void>>();
   private outageSince: number | null = null;
   private authFailing = false;
   private blocked = new Set<string>();
   private wakeSleepers: (() => void)[] = [];
-  /** Lines longer than max_message_bytes, split or truncated so far. */
+  /** Resolved by `stop`: the loop waits on it beside the queue, rather than on a timer per turn. */
+  private stopping!: Promise<void>;
+  private stopNow: () => void = () => {};
+  private stampNow: ProducerStamp = { identity: PLAIN_PRODUCER, version: 0 };
+  private renewing: Promise<void> | null = null;
+  /** Lines longer than max_message_bytes (or than the broker takes), split or truncated so far. */
   oversized = 0;
 
   constructor(
@@ -81,32 +71,24 @@ export class KafkaSink {
     private readonly log: Logger,
     private readonly events: SinkEvents,
   ) {
-    registerCodecs();
-    const kafkaLog = log.child("kafkajs");
-    const { sasl, tls } = config.security;
-    const kafka = new Kafka({
-      clientId: config.clientId,
-      brokers: config.brokers,
-      connectionTimeout: 3000,
-      ssl: tls ? (tls.ca || tls.cert ? { ca: tls.ca ? [tls.ca] : undefined, cert: tls.cert, key: tls.key } : true) : undefined,
-      sasl: sasl ? ({ mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions) : undefined,
-      // kafkajs retries a request a couple of times itself (metadata changes, a new topic's leader);
-      // our lanes retry forever on top of that.
-      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 2 },
-      logLevel: KafkaLogLevel.WARN,
-      // kafkajs's own messages are detail of what the sink reports in one sentence; keep them at debug.
-      logCreator: () => ({ namespace, log }) => kafkaLog.debug(log.message, { namespace, broker: log.broker, error: log.error }),
-    });
-    this.producer = kafka.producer({
-      allowAutoTopicCreation: config.autoCreateTopics,
-      idempotent: config.idempotent,
-      ...(config.idempotent ? { maxInFlightRequests: 1 } : {}),
-      createPartitioner: cachingDefaultPartitioner,
-    });
+    this.client = new KafkaClient({ brokers: config.brokers, clientId: config.clientId, autoCreateTopics: config.autoCreateTopics, security: config.security }, log);
+    this.builder = new RequestBuilder({ clientId: config.clientId, hostname, oversize: config.oversize, batchMaxBytes: config.batchMaxBytes }, (block, line, pieces, limit) => this.oversize(block, line, pieces, limit));
+    this.partitioner = new Partitioner(hostname);
+    this.settings = {
+      maxInFlight: config.maxInFlight,
+      batchMaxMessages: config.batchMaxMessages,
+      batchMaxBytes: config.batchMaxBytes,
+      lingerMs: config.lingerMs,
+      maxMessageBytes: config.maxMessageBytes,
+      requestTimeoutMs: 30_000,
+      sequenced: config.idempotent,
+      transactionalId: null,
+    };
   }
 
   start(): void {
-    this.running = true;
+    this.isRunning = true;
+    this.stopping = new Promise((resolve) => (this.stopNow = resolve));
     this.loop = this.run();
   }
 
@@ -117,89 +99,176 @@ export class KafkaSink {
   async stop(timeoutMs: number): Promise<number> {
     const deadline = performance.now() + timeoutMs;
     while (this.queue.pending + this.queue.unsettled > 0 && performance.now() < deadline) await sleep(20);
-    this.running = false;
+    this.isRunning = false;
+    this.stopNow();
     for (const wake of this.wakeSleepers.splice(0)) wake();
     const left = this.queue.pending + this.queue.unsettled;
-    // A lane may be blocked in a request Kafka never answers; do not wait past the deadline for it.
-    await Promise.race([Promise.all([this.loop, ...this.lanes.values()]), sleep(Math.max(0, deadline - performance.now()))]);
-    if (this.connected) await this.producer.disconnect().catch(() => {});
+    for (const route of this.routes.values()) for (const lane of route.lanes.values()) lane.giveUp();
+    // Lines given up are not settled: their files' positions stay before them, and they are read again.
+    // A request Kafka never answers must not hold the stop past the deadline.
+    await Promise.race([this.loop, sleep(Math.max(0, deadline - performance.now()))]);
+    await Promise.race([this.client.disconnect().catch(() => {}), sleep(Math.max(100, deadline - performance.now()))]);
     return left;
   }
 
+  running(): boolean {
+    return this.isRunning;
+  }
+
+  producer(): ProducerStamp {
+    return this.stampNow;
+  }
+
+  /** Takes what the tailers queued and hands each line to its partition's lane. */
   private async run(): Promise<void> {
-    while (this.running) {
-      await Promise.race([this.queue.whenItems(), this.nap(60_000)]);
-      if (!this.running) break;
-      if (this.queue.pending === 0) continue;
-      if (this.config.lingerMs > 0 && this.queue.pending < this.config.batchMaxMessages) await sleep(this.config.lingerMs);
-      const batch = this.queue.take(this.config.batchMaxMessages, this.config.batchMaxBytes);
-      const groups = new Map<string, LineRecord[]>();
-      for (const r of batch) {
-        let g = groups.get(r.output.profile);
-        if (!g) groups.set(r.output.profile, (g = []));
-        g.push(r);
-      }
-      for (const [profile, records] of groups) {
-        const previous = this.lanes.get(profile) ?? Promise.resolve();
-        const next = previous.then(() => this.deliver(records));
-        this.lanes.set(profile, next);
-        void next.then(() => {
-          if (this.lanes.get(profile) === next) this.lanes.delete(profile);
-        });
+    if (this.config.idempotent) await this.renewProducer(this.stampNow.version);
+    while (this.isRunning) {
+      await Promise.race([this.queue.whenItems(), this.stopping]);
+      if (!this.isRunning) break;
+      for (const block of this.queue.takeAll()) {
+        block.unacked = block.count;
+        this.route(block);
       }
     }
   }
 
-  /** Sends one group until Kafka acknowledges it, then settles its lines. */
-  private async deliver(records: LineRecord[]): Promise<void> {
-    const output = records[0]!.output;
-    const messages = this.toMessages(records);
-    let backoff = new Backoff(200, 10_000);
-    while (this.running) {
+  private route(block: LineBlock): void {
+    const output = block.output;
+    let route = this.routes.get(output.profile);
+    if (!route) {
+      route = { output, partitions: null, waiting: [], lanes: new Map(), fetching: false, backoff: new Backoff(200, 10_000) };
+      this.routes.set(output.profile, route);
+    }
+    const partitions = route.partitions;
+    if (partitions === null) {
+      route.waiting.push(block);
+      if (!route.fetching) void this.fetchPartitions(route);
+      return;
+    }
+    const whole = this.partitioner.forBlock(output, block, partitions);
+    if (whole !== null) {
+      this.lane(route, whole).add(block, 0, block.count);
+      return;
+    }
+    // Round robin or a key pattern: runs of lines that go to the same partition.
+    let from = 0;
+    let partition = this.partitioner.choose(output, block, 0, partitions);
+    for (let i = 1; i <= block.count; i++) {
+      const next = i < block.count ? this.partitioner.choose(output, block, i, partitions) : -1;
+      if (next === partition) continue;
+      this.lane(route, partition).add(block, from, i);
+      from = i;
+      partition = next;
+    }
+  }
+
+  private lane(route: Route, partition: number): PartitionLane {
+    let lane = route.lanes.get(partition);
+    if (!lane) {
+      lane = new PartitionLane(route.output.topic, partition, route.output.acks, route.output.compression, this);
+      route.lanes.set(partition, lane);
+    }
+    return lane;
+  }
+
+  /** Learns a topic's partitions (creating the topic when allowed), then routes the lines that waited for them. */
+  private async fetchPartitions(route: Route): Promise<void> {
+    route.fetching = true;
+    while (this.isRunning) {
       try {
-        await this.connect();
-        await this.producer.send({
-          topic: output.topic,
-          messages,
-          acks: output.acks,
-          compression: compressionType(output.compression) as CompressionTypes,
-          timeout: 30_000,
-        });
-        this.recovered(output.topic);
-        for (const r of records) r.tracker.settle(r.ticket);
-        this.queue.settle(records);
-        return;
+        route.partitions = await this.client.partitions(route.output.topic);
+        break;
       } catch (err) {
-        await this.failed(err, output, records.length);
-        const delay = backoff.delayMs();
-        backoff = backoff.next();
+        const { kind, cause } = classify(err);
+        this.report(route.output.topic, kind, cause, route.waiting.length);
+        const delay = route.backoff.delayMs();
+        route.backoff = route.backoff.next();
         await this.nap(delay);
       }
     }
+    route.fetching = false;
+    route.backoff = new Backoff(200, 10_000);
+    if (route.partitions === null) return;
+    this.recovered(route.output.topic);
+    const waiting = route.waiting;
+    route.waiting = [];
+    for (const block of waiting) this.route(block);
   }
 
-  private async connect(): Promise<void> {
-    if (this.connected) return;
-    this.connecting ??= this.producer.connect().then(
-      () => {
-        this.connected = true;
-        this.connecting = null;
-      },
-      (err) => {
-        this.connecting = null;
-        throw err;
-      },
-    );
-    await this.connecting;
+  async renewProducer(seen: number): Promise<void> {
+    if (!this.config.idempotent) return;
+    if (this.stampNow.version !== seen) return; // another lane renewed it already
+    this.renewing ??= (async () => {
+      let backoff = new Backoff(200, 10_000);
+      while (this.isRunning) {
+        try {
+          const { producerId, producerEpoch } = await this.client.newProducerId();
+          this.stampNow = { identity: { producerId, producerEpoch, transactional: false }, version: this.stampNow.version + 1 };
+          this.log.debug("Idempotent producer id assigned.", { producer_id: String(producerId), epoch: producerEpoch });
+          return;
+        } catch (err) {
+          const { kind, cause } = classify(err);
+          this.report(null, kind, cause, this.queue.unsettled);
+          await this.nap(backoff.delayMs());
+          backoff = backoff.next();
+        }
+      }
+    })().finally(() => (this.renewing = null));
+    await this.renewing;
   }
 
-  private async failed(err: unknown, output: Output, lines: number): Promise<void> {
-    const { kind, cause } = classify(err);
-    if (kind === "topic") {
-      if (!this.blocked.has(output.topic)) {
-        this.blocked.add(output.topic);
-        this.log.error("Kafka refuses this topic; its entries wait and retry, the others go on.", { topic: output.topic, cause, lines }, "KafkaTopicRefused");
-        this.events.topicBlocked(output.topic, true);
+  delivered(blocks: LineBlock[]): void {
+    for (const block of blocks) {
+      block.tracker.settle(block.ticket);
+      block.release();
+      this.queue.settle(block);
+    }
+  }
+
+  failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number, onWire: number): void {
+    this.report(lane.topic, kind, cause, lines, onWire);
+  }
+
+  succeeded(lane: PartitionLane): void {
+    this.recovered(lane.topic);
+  }
+
+  metadataChanged(topic: string): void {
+    for (const route of this.routes.values()) {
+      if (route.output.topic !== topic || route.partitions === null) continue;
+      route.partitions = this.client.knownPartitions(topic) ?? route.partitions;
+    }
+  }
+
+  shrank(lane: PartitionLane, what: { batchBytes?: number; recordBytes?: number; block?: LineBlock; line?: number; truncated?: boolean }): void {
+    if (what.batchBytes !== undefined) {
+      this.log.warn("Kafka refused a batch as too large; it is sent again in halves, and later batches for this partition are smaller.", {
+        topic: lane.topic,
+        partition: lane.partition,
+        batch_bytes: what.batchBytes,
+        batch_max_bytes: this.config.batchMaxBytes,
+      });
+      return;
+    }
+    this.oversized++;
+    this.log.warn(`Kafka refused a message as too large; it was ${what.truncated ? "truncated to half" : "split in two"}.`, {
+      topic: lane.topic,
+      path: what.block?.path,
+      offset: what.block?.offsets[what.line ?? 0],
+      bytes: what.recordBytes,
+      max_message_bytes: this.config.maxMessageBytes,
+      oversized_lines: this.oversized,
+    });
+  }
+
+  /** Says a failure once: per refused topic, per credentials problem, per outage. */
+  private report(topic: string | null, kind: FailureKind, cause: string, lines: number, onWire = 0): void {
+    if (kind === "too-large") return; // handled by the lane, and said by `shrank`
+    if (kind === "topic" && topic !== null) {
+      if (!this.blocked.has(topic)) {
+        this.blocked.add(topic);
+        this.log.error("Kafka refuses this topic; its entries wait and retry, the others go on.", { topic, cause, lines }, "KafkaTopicRefused");
+        this.events.topicBlocked(topic, true);
       }
       return;
     }
@@ -208,17 +277,15 @@ export class KafkaSink {
       this.authFailing = true;
     } else if (this.outageSince === null) {
       // Said once per outage, not once per retry.
-      this.log.warn("Kafka did not accept a batch; retrying until it does. Nothing is dropped.", { brokers: this.config.brokers.join(","), topic: output.topic, lines, error: cause }, "KafkaOutageStarted");
+      this.log.warn(
+        "Kafka did not accept a batch; retrying until it does. Nothing is dropped.",
+        { brokers: this.config.brokers.join(","), topic: topic ?? undefined, lines, requests_in_flight: onWire || undefined, error: cause },
+        "KafkaOutageStarted",
+      );
     } else {
-      this.log.debug("Kafka still not accepting; retrying.", { topic: output.topic, error: cause });
+      this.log.debug("Kafka still not accepting; retrying.", { topic: topic ?? undefined, error: cause });
     }
     this.outageSince ??= performance.now();
-    // Start the next try by connecting: while Kafka is away a connect fails cheaply, whereas a
-    // request would be encoded and sent again each time.
-    if (this.connected) {
-      this.connected = false;
-      await this.producer.disconnect().catch(() => {});
-    }
   }
 
   private recovered(topic: string): void {
@@ -238,41 +305,15 @@ export class KafkaSink {
     );
   }
 
-  /**
-   * One message per line (more for a line over max_message_bytes with oversize = split). Headers let
-   * a consumer drop duplicates and spot gaps: `host`, `path` (the entry's path) and `offset` (where
-   * the line starts in its file); a split line's pieces also carry `part` ("1/3", ...).
-   */
-  private toMessages(records: LineRecord[]): Message[] {
-    const { maxMessageBytes, oversize } = this.config;
-    const messages: Message[] = [];
-    for (const r of records) {
-      const { output } = r;
-      const path = r.source.path;
-      const headers = { host: this.hostname, path, offset: String(r.start) };
-      const key = keyFor(output, r.value, path, this.hostname);
-      const base = { ...(key !== null ? { key } : {}), ...(output.partitioner === "partition" ? { partition: output.partition } : {}) };
-      // The JSON envelope adds its own bytes around the line: leave room for them.
-      const limit = output.format === "json" ? Math.max(1024, maxMessageBytes - 4096) : maxMessageBytes;
-      let pieces: Uint8Array[] = [r.value];
-      if (r.value.length > limit) {
-        this.oversized++;
-        pieces = oversize === "truncate" ? [r.value.subarray(0, limit)] : [];
-        if (oversize === "split") for (let i = 0; i < r.value.length; i += limit) pieces.push(r.value.subarray(i, i + limit));
-        this.log.warn(`Line longer than max_message_bytes was ${oversize === "split" ? `split into ${pieces.length} messages` : "truncated"}.`, {
-          path,
-          offset: r.start,
-          bytes: r.value.length,
-          max_message_bytes: maxMessageBytes,
-          oversized_lines: this.oversized,
-        });
-      }
-      pieces.forEach((piece, i) => {
-        const value = output.format === "json" ? envelope(output, piece, { host: this.hostname, path, offset: r.start, time: r.time }) : (piece as Buffer);
-        messages.push({ ...base, value, headers: pieces.length > 1 ? { ...headers, part: `${i + 1}/${pieces.length}` } : headers });
-      });
-    }
-    return messages;
+  private oversize(block: LineBlock, line: number, pieces: number, limit: number): void {
+    this.oversized++;
+    this.log.warn(`Line longer than max_message_bytes was ${this.config.oversize === "split" ? `split into ${pieces} messages` : "truncated"}.`, {
+      path: block.path,
+      offset: block.offsets[line],
+      bytes: block.length(line),
+      max_message_bytes: limit === this.config.maxMessageBytes ? limit : this.config.maxMessageBytes,
+      oversized_lines: this.oversized,
+    });
   }
 
   /** Sleeps `ms`, or less if the sink is stopped meanwhile. */

@@ -74,6 +74,11 @@ export class LineProcessor {
     return this.send(event, emit, skip);
   }
 
+  /** No multiline, no filter: every line goes out as it is, only made UTF-8 (the reader's fast path). */
+  get plain(): boolean {
+    return this.joiner === null && this.filter === null;
+  }
+
   get pending(): boolean {
     return this.joiner?.pending ?? false;
   }

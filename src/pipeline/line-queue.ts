@@ -1,39 +1,22 @@
 // The bounded hand-over between tailers (producers) and the Kafka sink
-// (consumer). Its bounds count every line read and not yet acknowledged,
-// including those in a request on the wire, so that memory stays bounded
-// while Kafka is away: tailers ask for `room()` and stop reading at zero.
-import type { Output } from "../kafka/output";
-import type { FileReader, Room } from "../tail/file-reader";
-import type { DeliveryTracker } from "./delivery-tracker";
+// (consumer), in blocks of lines (line-block.ts). Its bounds count every line
+// read and not yet acknowledged, including those in a request on the wire, so
+// that memory stays bounded while Kafka is away: tailers ask for `room()`,
+// count it down as they read, and stop at zero.
+import { LINE_OVERHEAD_BYTES, type LineBlock } from "./line-block";
 
-export interface LineRecord {
-  output: Output;
-  value: Uint8Array;
-  /** The file the line came from, and where the line starts and ends in it (the `offset` header). */
-  source: FileReader;
-  start: number;
-  end: number;
-  /** Settling `ticket` on `tracker` when Kafka acknowledges the line lets the file's position move. */
-  tracker: DeliveryTracker;
-  ticket: number;
-  /** When the line was read, in ms since the epoch (the JSON envelope's timestamp). */
-  time: number;
+/** How much the queue can still take. A reader counts it down for each line it hands over. */
+export interface Room {
+  lines: number;
+  bytes: number;
 }
 
-/**
- * Memory a queued line costs beyond its bytes: the record and its byte view, the Kafka message,
- * key and header objects once it is sent, and the allocator's share. Measured on Bun 1.4.5 as
- * resident memory per held line while Kafka was away (test/e2e/kafka-outage.test.ts): 320 to 450
- * bytes; counted with a margin so that max_buffer_bytes bounds resident memory, not just the bytes
- * of the lines.
- */
-export const RECORD_OVERHEAD_BYTES = 512;
-/** A record's bytes on the wire beyond the line and its path header: varints, the host and offset headers. */
-export const WIRE_OVERHEAD_BYTES = 96;
+/** What a block counts against max_buffer_bytes: its lines' bytes and their overhead. */
+export const costOf = (block: LineBlock): number => block.valueBytes + block.count * LINE_OVERHEAD_BYTES;
 
 export class LineQueue {
-  private items: LineRecord[] = [];
-  private head = 0;
+  private items: LineBlock[] = [];
+  private pendingLines = 0;
   private inFlight = 0;
   private bytesHeld = 0;
   private itemWaiters: (() => void)[] = [];
@@ -41,13 +24,15 @@ export class LineQueue {
   private itemsReady: Promise<void> | null = null;
 
   constructor(
+    /** chan_max_size: the most lines held. */
     readonly maxLines: number,
+    /** max_buffer_bytes: the most bytes held, overhead included. */
     readonly maxBytes: number,
   ) {}
 
   /** Lines waiting to be taken by the sink. */
   get pending(): number {
-    return this.items.length - this.head;
+    return this.pendingLines;
   }
 
   /** Lines taken by the sink and not yet settled. */
@@ -61,7 +46,7 @@ export class LineQueue {
   }
 
   room(): Room {
-    return { lines: Math.max(0, this.maxLines - this.pending - this.inFlight), bytes: Math.max(0, this.maxBytes - this.bytesHeld) };
+    return { lines: Math.max(0, this.maxLines - this.pendingLines - this.inFlight), bytes: Math.max(0, this.maxBytes - this.bytesHeld) };
   }
 
   full(): boolean {
@@ -69,44 +54,27 @@ export class LineQueue {
     return r.lines === 0 || r.bytes === 0;
   }
 
-  /** Queues a line; returns the bytes it counts against the bound. */
-  push(record: LineRecord): number {
-    const cost = record.value.length + RECORD_OVERHEAD_BYTES;
-    this.items.push(record);
-    this.bytesHeld += cost;
+  /** Queues a block of lines. */
+  push(block: LineBlock): void {
+    this.items.push(block);
+    this.pendingLines += block.count;
+    this.bytesHeld += costOf(block);
     if (this.itemWaiters.length) this.wake("itemWaiters");
-    return cost;
   }
 
-  /**
-   * Moves up to `maxMessages` lines and `maxBytes` bytes as Kafka will see them (at least one line)
-   * to the in-flight set. A request over the broker's message size limit is refused outright.
-   */
-  take(maxMessages: number, maxBytes: number): LineRecord[] {
-    let end = this.head;
-    let bytes = 0;
-    while (end < this.items.length && end - this.head < maxMessages) {
-      const r = this.items[end]!;
-      const size = r.value.length + r.source.path.length + WIRE_OVERHEAD_BYTES;
-      if (end > this.head && bytes + size > maxBytes) break;
-      bytes += size;
-      end++;
-    }
-    const batch = this.items.slice(this.head, end);
-    this.head = end;
-    // Compact now and then rather than shift() per line, which is O(n).
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    this.inFlight += batch.length;
-    return batch;
+  /** Moves every waiting block, oldest first, to the in-flight set: they still count against the bounds until settled. */
+  takeAll(): LineBlock[] {
+    const taken = this.items;
+    this.items = [];
+    this.inFlight += this.pendingLines;
+    this.pendingLines = 0;
+    return taken;
   }
 
-  /** The sink is done with these taken lines (acknowledged by Kafka, or given up at shutdown). */
-  settle(batch: LineRecord[]): void {
-    this.inFlight -= batch.length;
-    for (const r of batch) this.bytesHeld -= r.value.length + RECORD_OVERHEAD_BYTES;
+  /** Kafka acknowledged every line of `block` (or the sink gave it up at shutdown). */
+  settle(block: LineBlock): void {
+    this.inFlight -= block.count;
+    this.bytesHeld -= costOf(block);
     if (this.roomWaiters.length && !this.full()) this.wake("roomWaiters");
   }
 

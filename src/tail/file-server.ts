@@ -8,7 +8,8 @@
 // most while a file is busy, up to idle_poll_max_ms when all are quiet), so a
 // thousand quiet files cost a few wake-ups a second, not ten passes over all of
 // them. A folder watcher's hint wakes it at once (see folder-watch.ts).
-import type { Output, ResolvedEntry } from "../kafka/output";
+import type { Output } from "../discovery/entry-output";
+import type { ResolvedEntry } from "../discovery/resolve-entries";
 import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import type { LineSink } from "./file-reader";
@@ -180,10 +181,11 @@ export class FileServer {
         continue;
       }
       const output = tailer.output;
-      const sink: LineSink = (value, source, start, end) => {
-        const tracker = source.tracker;
-        room.bytes -= this.queue.push({ output, value, source, start, end, tracker, ticket: tracker.issue(end), time });
-        room.lines--;
+      // The reader counts `room` down as it reads; each block it hands over is queued whole.
+      const sink: LineSink = (block) => {
+        block.output = output;
+        block.time = time;
+        this.queue.push(block);
       };
       // Not `more ||= tailer.poll(...)`: that would skip polling every tailer after the first busy one.
       if (tailer.poll(now, room, sink).more) more = true;

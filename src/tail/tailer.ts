@@ -17,11 +17,13 @@
 import { existsSync, readdirSync, statSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import type { SavedPosition } from "../checkpoint/saved-position";
-import type { Output } from "../kafka/output";
+import type { TrackedFile } from "../checkpoint/tracked-file";
+import type { Output } from "../discovery/entry-output";
 import type { Logger } from "../telemetry/logger";
 import { Backoff } from "../util/backoff";
 import { identityKey, identityOf, sameFile, type FileIdentity } from "./file-identity";
-import { FileReader, type LineSink, type ReaderFormat, type Room } from "./file-reader";
+import type { Room } from "../pipeline/line-queue";
+import { FileReader, type LineSink, type ReaderFormat } from "./file-reader";
 import { OutsideAllowedPaths, openTailHandle, type TailHandle } from "./open-file";
 import type { FolderWatch, HintTarget, Wanted } from "./folder-watch";
 import type { OpenFiles } from "./open-files";
@@ -35,7 +37,7 @@ export interface PositionBook {
   /** Saved positions of files last read under an entry's path. */
   under(path: string): SavedPosition[];
   /** A reader was opened: save its position from now on. */
-  track(reader: FileReader): void;
+  track(file: TrackedFile): void;
 }
 
 /** Which entry reads a file: one file goes to one entry, the first to find it. */

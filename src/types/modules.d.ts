@@ -16,3 +16,36 @@ declare module "*.dll" {
   const file: string;
   export default file;
 }
+
+// kafkajs internals the produce path uses (kafkajs is pinned to 2.2.4 in package.json; these are its
+// src/ modules, untyped). See src/kafka/kafka-client.ts and broker-link.ts for why each is needed.
+declare module "kafkajs/src/protocol/error" {
+  export function createErrorFromCode(code: number): Error & { type: string; retriable: boolean };
+}
+declare module "kafkajs/src/loggers" {
+  export function createLogger(options: { level: number; logCreator: import("kafkajs").logCreator }): unknown;
+}
+declare module "kafkajs/src/network/socketFactory" {
+  const socketFactory: () => import("kafkajs").ISocketFactory;
+  export default socketFactory;
+}
+declare module "kafkajs/src/cluster" {
+  import type { Cluster as ClusterApi, RetryOptions } from "kafkajs";
+  const Cluster: new (options: {
+    logger: unknown;
+    retry?: RetryOptions;
+    socketFactory: import("kafkajs").ISocketFactory;
+    brokers: string[];
+    ssl?: import("node:tls").ConnectionOptions | boolean;
+    sasl?: import("kafkajs").SASLOptions;
+    clientId: string;
+    connectionTimeout?: number;
+    requestTimeout?: number;
+    enforceRequestTimeout?: boolean;
+    metadataMaxAge?: number;
+    allowAutoTopicCreation?: boolean;
+    maxInFlightRequests?: number | null;
+    offsets?: Map<unknown, unknown>;
+  }) => ClusterApi;
+  export default Cluster;
+}

@@ -3,23 +3,15 @@
 // agent's resident memory stays under its buffer bound plus its idle baseline.
 import { afterAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
-import path from "node:path";
-import { ROOT } from "../support/env";
 import { appendNumbered } from "../support/files";
 import { TopicReader } from "../support/kafka";
 import { Scenario, compare } from "../support/scenario";
+import { kafkaService as services } from "../support/services";
 
 const BOUND = 8 << 20;
 // Lines of about 120 bytes, a common size for application logs.
 const PAD = " " + "x".repeat(110);
 const s = new Scenario((sc) => `max_buffer_bytes = ${BOUND}\n\n[collect.app]\npath = ${sc.file("app.log")}\ntopic = ${sc.topic}`);
-
-function services(cmd: "stop-kafka" | "start-kafka"): void {
-  const dir = process.env.SERVICES_RUN_DIR;
-  if (!dir) throw new Error("SERVICES_RUN_DIR is not set: run the tests with scripts/test.sh");
-  const r = Bun.spawnSync([path.join(ROOT, "scripts/services.sh"), cmd, dir], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`services.sh ${cmd} failed: ${r.stderr}`);
-}
 
 afterAll(async () => {
   await s.close();

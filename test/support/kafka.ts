@@ -11,13 +11,14 @@ export interface Received {
   timestamp: number;
 }
 
-function client(): Kafka {
-  return new Kafka({ clientId: "logagent-tests", brokers: services.kafka.split(","), logLevel: logLevel.NOTHING });
+/** A client of the services' broker, or of `brokers` (comma-separated), e.g. a cluster a test started. */
+export function client(brokers = services.kafka): Kafka {
+  return new Kafka({ clientId: "logagent-tests", brokers: brokers.split(","), logLevel: logLevel.NOTHING });
 }
 
 /** `config`: topic settings, e.g. {"message.timestamp.type": "LogAppendTime"}. */
-export async function createTopics(topics: string[], partitions = 1, config: Record<string, string> = {}): Promise<void> {
-  const admin = client().admin();
+export async function createTopics(topics: string[], partitions = 1, config: Record<string, string> = {}, brokers?: string): Promise<void> {
+  const admin = client(brokers).admin();
   await admin.connect();
   try {
     const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
@@ -32,8 +33,8 @@ export class TopicReader {
   readonly received = new Map<string, Received[]>();
   private constructor(private readonly consumer: Consumer) {}
 
-  static async start(topics: string[]): Promise<TopicReader> {
-    const consumer = client().consumer({ groupId: unique("reader"), maxWaitTimeInMs: 100 });
+  static async start(topics: string[], brokers?: string): Promise<TopicReader> {
+    const consumer = client(brokers).consumer({ groupId: unique("reader"), maxWaitTimeInMs: 100 });
     const reader = new TopicReader(consumer);
     for (const t of topics) reader.received.set(t, []);
     await consumer.connect();

@@ -12,7 +12,7 @@ import path from "node:path";
 import { ConfigError } from "../../src/config/config-error";
 import { readIniBytes } from "../../src/config/load-ini";
 import { parseCollectList } from "../../src/discovery/collect-entry";
-import { resolveEntries } from "../../src/kafka/output";
+import { resolveEntries } from "../../src/discovery/resolve-entries";
 
 const FILE = "/etc/logagent/conf.ini";
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);

@@ -3,7 +3,7 @@ import { afterAll, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Output } from "../../src/kafka/output";
+import type { Output } from "../../src/discovery/entry-output";
 import { LineQueue } from "../../src/pipeline/line-queue";
 import { FileServer, type FileServerOptions } from "../../src/tail/file-server";
 import type { WatchFolder } from "../../src/tail/folder-watch";
@@ -35,14 +35,14 @@ test("every file makes progress while the queue is full: a busy file does not st
   while (total < 12_000 && Date.now() < deadline) {
     if (total >= 6000 && atHalf.length === 0) atHalf = [0, 1, 2, 3].map((i) => got.get(`t${i}`)?.length ?? 0);
     await queue.whenItems();
-    const batch = queue.take(20, 1 << 20); // a slow consumer: the queue stays full most of the time
-    for (const r of batch) {
-      const list = got.get(r.output.topic) ?? [];
-      list.push(new TextDecoder().decode(r.value));
-      got.set(r.output.topic, list);
+    // A slow consumer: the queue stays full most of the time.
+    for (const block of queue.takeAll()) {
+      const list = got.get(block.output.topic) ?? [];
+      for (let i = 0; i < block.count; i++) list.push(new TextDecoder().decode(block.value(i)));
+      got.set(block.output.topic, list);
+      total += block.count;
+      queue.settle(block);
     }
-    total += batch.length;
-    queue.settle(batch);
     await Bun.sleep(1);
   }
   server.stop();
@@ -70,9 +70,10 @@ function serve(files: string[], options: Partial<FileServerOptions>, log: Logger
   void (async () => {
     while (!stopped) {
       await Promise.race([queue.whenItems(), Bun.sleep(50)]);
-      const batch = queue.take(1000, 1 << 24);
-      for (const r of batch) got.push(new TextDecoder().decode(r.value));
-      queue.settle(batch);
+      for (const block of queue.takeAll()) {
+        for (let i = 0; i < block.count; i++) got.push(new TextDecoder().decode(block.value(i)));
+        queue.settle(block);
+      }
     }
   })();
   server.start();

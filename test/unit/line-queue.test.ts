@@ -1,71 +1,56 @@
 import { expect, test } from "bun:test";
-import { LineQueue, RECORD_OVERHEAD_BYTES, type LineRecord } from "../../src/pipeline/line-queue";
+import { LINE_OVERHEAD_BYTES } from "../../src/pipeline/line-block";
+import { costOf, LineQueue } from "../../src/pipeline/line-queue";
+import { blockOf } from "../support/lines";
 
-const rec = (n: number, bytes = 10): LineRecord => ({
-  output: null as never,
-  value: new Uint8Array(bytes),
-  source: { path: "/a" } as never,
-  start: 0,
-  end: n,
-  tracker: null as never,
-  ticket: 0,
-  time: 0,
-});
+const lines = (n: number, bytes = 10) => Array.from({ length: n }, (_, i) => `${i}`.padEnd(bytes, "x"));
 
-test("room counts lines queued and lines in flight until they are settled", async () => {
+test("room counts lines queued and lines taken until their block is settled", async () => {
   const q = new LineQueue(5, 1 << 20);
-  for (let i = 0; i < 5; i++) q.push(rec(i));
+  q.push(blockOf(lines(3)));
+  q.push(blockOf(lines(2)));
   expect(q.room().lines).toBe(0);
   expect(q.full()).toBe(true);
-  const batch = q.take(3, 1 << 20);
-  expect(batch.map((r) => r.end)).toEqual([0, 1, 2]);
+  expect(q.pending).toBe(5);
+  const [first, second] = q.takeAll();
+  expect([first!.count, second!.count]).toEqual([3, 2]);
+  expect(q.pending).toBe(0);
+  expect(q.unsettled).toBe(5);
   expect(q.room().lines).toBe(0); // taken is not yet acknowledged
   let woke = false;
   const waiting = q.whenRoom().then(() => (woke = true));
-  q.settle(batch);
+  q.settle(first!);
   await waiting;
   expect(woke).toBe(true);
   expect(q.room().lines).toBe(3);
+  expect(q.unsettled).toBe(2);
 });
 
 test("the byte bound counts each line's bytes plus its overhead, queued or in flight", () => {
-  const q = new LineQueue(1000, 3 * (100 + RECORD_OVERHEAD_BYTES));
-  q.push(rec(0, 100));
-  q.push(rec(1, 100));
-  expect(q.room().bytes).toBe(100 + RECORD_OVERHEAD_BYTES);
-  const batch = q.take(10, 1 << 20);
-  q.push(rec(2, 100));
+  const b = () => blockOf(lines(2, 100));
+  expect(costOf(b())).toBe(2 * (100 + LINE_OVERHEAD_BYTES));
+  const q = new LineQueue(1000, 3 * costOf(b()));
+  q.push(b());
+  q.push(b());
+  expect(q.room().bytes).toBe(costOf(b()));
+  const taken = q.takeAll();
+  q.push(b());
   expect(q.full()).toBe(true);
-  q.settle(batch);
-  expect(q.bytes).toBe(100 + RECORD_OVERHEAD_BYTES);
+  for (const block of taken) q.settle(block);
+  expect(q.bytes).toBe(costOf(b()));
 });
 
-test("take respects the byte bound but always takes at least one line", () => {
-  const q = new LineQueue(100, 1 << 20);
-  q.push(rec(0, 600));
-  q.push(rec(1, 600));
-  expect(q.take(10, 1000).length).toBe(1);
-  const q2 = new LineQueue(100, 1 << 20);
-  q2.push(rec(0, 5000));
-  expect(q2.take(10, 1000).length).toBe(1);
-});
-
-test("order is kept across compaction", () => {
+test("blocks are taken in the order they were queued", () => {
   const q = new LineQueue(1_000_000, 1 << 30);
-  for (let i = 0; i < 20_000; i++) q.push(rec(i));
-  const seen: number[] = [];
-  while (q.pending) {
-    const b = q.take(777, 1 << 30);
-    seen.push(...b.map((r) => r.end));
-    q.settle(b);
-  }
-  expect(seen).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+  for (let i = 0; i < 100; i++) q.push(blockOf([`b${i}`]));
+  expect(q.takeAll().map((b) => b.value(0).toString())).toEqual(Array.from({ length: 100 }, (_, i) => `b${i}`));
+  expect(q.takeAll()).toEqual([]);
 });
 
 test("whenItems resolves on the next push", async () => {
   const q = new LineQueue(10, 1 << 20);
   const p = q.whenItems();
-  q.push(rec(1));
+  q.push(blockOf(["x"]));
   await p;
   expect(q.pending).toBe(1);
 });

@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
 import { parseIni } from "../../src/config/load-ini";
 import { parseCollectList } from "../../src/discovery/collect-entry";
-import { classify } from "../../src/kafka/kafka-sink";
-import { envelope, keyFor, resolveOutput, type OutputOptions } from "../../src/kafka/output";
+import { resolveOutput, type OutputOptions } from "../../src/discovery/entry-output";
+import { envelope, keyFor } from "../../src/kafka/record-fields";
 
 const defaults: OutputOptions = { acks: "all", partitioner: "key", key: "path", key_pattern: "", partition: -1, compression: "none", format: "raw" };
 const host = { hostname: "web-7", ip: "10.1.2.3" };
@@ -76,14 +76,4 @@ test("[fields], SASL and the password rules of the INI", () => {
   expect(() => parseIni("[kafka]\naddress=k:1\ntls=true\ntls_ca_file=/nonexistent/ca.pem\n[collect.a]\npath=/a\ntopic=t\n", "/c.ini")).toThrow(
     '/c.ini:4: [kafka] tls_ca_file = "/nonexistent/ca.pem": file not found',
   );
-});
-
-test("errors are classified: a topic's own, credentials, or Kafka unavailable", () => {
-  expect(classify({ name: "KafkaJSProtocolError", type: "TOPIC_AUTHORIZATION_FAILED", message: "no" }).kind).toBe("topic");
-  expect(classify({ name: "KafkaJSNumberOfRetriesExceeded", message: "x", cause: { type: "UNKNOWN_TOPIC_OR_PARTITION", message: "unknown" } }).kind).toBe("topic");
-  expect(classify({ name: "KafkaJSSASLAuthenticationError", message: "SASL SCRAM SHA512 authentication failed" }).kind).toBe("auth");
-  expect(classify({ name: "KafkaJSConnectionError", message: "Connection error: connect ECONNREFUSED" })).toEqual({
-    kind: "unavailable",
-    cause: "Connection error: connect ECONNREFUSED",
-  });
 });

@@ -8,11 +8,11 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync
 import os from "node:os";
 import path from "node:path";
 import { AllowPaths, confine } from "../../src/discovery/allow-paths";
-import type { Output } from "../../src/kafka/output";
-import type { FileReader } from "../../src/tail/file-reader";
+import type { Output } from "../../src/discovery/entry-output";
 import { OpenFiles } from "../../src/tail/open-files";
 import { resolveTailSettings, tailDefaults } from "../../src/tail/tail-settings";
 import { Tailer, type Claims } from "../../src/tail/tailer";
+import { eachLine } from "../support/lines";
 import { LogCapture } from "../support/log-capture";
 import { MemoryBook } from "../support/memory-book";
 
@@ -23,7 +23,7 @@ let logs: string;
 let clock = 0;
 let out: string[];
 let log: LogCapture;
-const sink = (line: Uint8Array, src: FileReader) => void out.push(`${path.basename(src.path)}: ${new TextDecoder().decode(line)}`);
+const sink = eachLine((line, file) => void out.push(`${path.basename(file)}: ${new TextDecoder().decode(line)}`));
 const noClaims: Claims = { claim: () => null, release: () => {} };
 
 function confinedTailer(pattern: string): Tailer {

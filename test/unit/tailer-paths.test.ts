@@ -5,9 +5,9 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Output } from "../../src/kafka/output";
+import type { Output } from "../../src/discovery/entry-output";
 import { identityKey } from "../../src/tail/file-identity";
-import type { FileReader } from "../../src/tail/file-reader";
+import { eachLine } from "../support/lines";
 import { OpenFiles } from "../../src/tail/open-files";
 import { resolveTailSettings, tailDefaults, type TailOptions } from "../../src/tail/tail-settings";
 import { Tailer, type Claims } from "../../src/tail/tailer";
@@ -19,11 +19,11 @@ let dir: string;
 let clock = 0;
 /** What each file sent, by the reader's `path` (the file's name when found). */
 let sent: Map<string, string[]>;
-const sink = (line: Uint8Array, src: FileReader) => {
-  const list = sent.get(src.path) ?? [];
+const sink = eachLine((line, file) => {
+  const list = sent.get(file) ?? [];
   list.push(new TextDecoder().decode(line));
-  sent.set(src.path, list);
-};
+  sent.set(file, list);
+});
 const all = () => [...sent.values()].flat().sort();
 
 let book: MemoryBook;
@@ -225,7 +225,7 @@ test("as on Windows, a rotated file read to its end is let go at once, followed 
 test("from = end applies to every file a new glob entry finds when it starts, not only the first one opened", () => {
   for (let i = 0; i < 5; i++) writeFileSync(path.join(dir, `f${i}.log`), `old-${i}\n`);
   // As the Checkpointer does: a file opened is saved under its entry at once.
-  book.track = (r) => void book.saved.push({ identity: r.identity, fingerprint: r.fingerprint, offset: r.offset, path: r.entryPath, seenAt: 0 });
+  book.track = (r) => void book.saved.push({ identity: r.identity, fingerprint: r.refreshFingerprint(), offset: r.offset, path: r.entryPath, seenAt: 0 });
   const t = tailer(path.join(dir, "*.log"), {}, 300, false, "end");
   poll(t, 2);
   for (let i = 0; i < 5; i++) appendFileSync(path.join(dir, `f${i}.log`), `new-${i}\n`);

@@ -13,8 +13,9 @@ import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, renameSyn
 import os from "node:os";
 import path from "node:path";
 import type { AgentConfig } from "../../src/config/load-ini";
-import { resolveEntries, type Output, type OutputOptions } from "../../src/kafka/output";
-import type { FileReader } from "../../src/tail/file-reader";
+import type { Output, OutputOptions } from "../../src/discovery/entry-output";
+import { resolveEntries } from "../../src/discovery/resolve-entries";
+import { eachLine } from "../support/lines";
 import { OpenFiles } from "../../src/tail/open-files";
 import { resolveTailSettings, tailDefaults, type TailOptions } from "../../src/tail/tail-settings";
 import { Tailer, type Claims } from "../../src/tail/tailer";
@@ -32,7 +33,7 @@ let dir: string;
 let clock = 0;
 /** Lines sent, as `file-basename: line`. */
 let out: string[];
-const sink = (line: Uint8Array, src: FileReader) => void out.push(`${path.basename(src.path)}: ${new TextDecoder().decode(line)}`);
+const sink = eachLine((line, file) => void out.push(`${path.basename(file)}: ${new TextDecoder().decode(line)}`));
 const noClaims: Claims = { claim: () => null, release: () => {} };
 let book: MemoryBook;
 let log: LogCapture;

@@ -3,10 +3,11 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { appendFileSync, closeSync, mkdtempSync, openSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Output } from "../../src/kafka/output";
+import type { Output } from "../../src/discovery/entry-output";
 import { OpenFiles } from "../../src/tail/open-files";
 import { resolveTailSettings, tailDefaults, type TailOptions } from "../../src/tail/tail-settings";
 import { Tailer, type Claims } from "../../src/tail/tailer";
+import { eachLine } from "../support/lines";
 import { MemoryBook } from "../support/memory-book";
 import { Logger, setLogLevel } from "../../src/telemetry/logger";
 
@@ -17,12 +18,11 @@ let clock = 0;
 const out: string[] = [];
 const offsets: number[] = [];
 let room = { lines: 0, bytes: 0 };
-const sink = (line: Uint8Array, _src: unknown, _start: number, end: number) => {
+// The reader counts `room` down itself.
+const sink = eachLine((line, _file, _start, end) => {
   out.push(new TextDecoder().decode(line));
   offsets.push(end);
-  room.lines--;
-  room.bytes -= line.length;
-};
+});
 
 let book: MemoryBook;
 const noClaims: Claims = { claim: () => null, release: () => {} };

@@ -1,24 +1,25 @@
 // Where and how one entry's lines are produced: its topic (placeholders
 // replaced), acks, compression, partition choice and message format. Resolved
 // once when a collect list is applied, so the per-line path only reads it.
+// It lives with discovery because it is a property of the entry, checked when
+// the list is: the Kafka side only reads the result.
 import type { HostIdentity } from "../config/host";
-import type { AgentConfig } from "../config/load-ini";
-import { type CollectEntry, entryLabel } from "../discovery/collect-entry";
+import type { OptionValues } from "../config/options";
+import { type CollectEntry } from "./collect-entry";
 import { compileUserPattern, type UserPattern } from "../lines/user-pattern";
-import { resolveTailSettings, type TailSettings } from "../tail/tail-settings";
 
 export type Acks = -1 | 0 | 1;
-export type Compression = "none" | "gzip" | "snappy" | "lz4" | "zstd";
+export type Compression = OptionValues["kafka.compression"];
 
 /** The [kafka] options a collect entry may override, as parsed from the INI (snake_case, like the INI keys). */
 export interface OutputOptions {
-  acks: "0" | "1" | "all";
-  partitioner: "key" | "round_robin" | "partition";
-  key: "path" | "host" | "pattern";
+  acks: OptionValues["kafka.acks"];
+  partitioner: OptionValues["kafka.partitioner"];
+  key: OptionValues["kafka.key"];
   key_pattern: string;
   partition: number;
   compression: Compression;
-  format: "raw" | "json";
+  format: OptionValues["kafka.format"];
 }
 
 export interface Output {
@@ -84,48 +85,4 @@ export function resolveOutput(entry: CollectEntry, ctx: OutputContext): { output
     },
     problems,
   };
-}
-
-/** A collect entry with its output and the way its files are read resolved. */
-export interface ResolvedEntry {
-  entry: CollectEntry;
-  output: Output;
-  tail: TailSettings;
-}
-
-/** Resolves every entry's output and tail settings; problems name the entry and field. */
-export function resolveEntries(entries: CollectEntry[], config: AgentConfig, host: HostIdentity): { resolved: ResolvedEntry[]; problems: string[] } {
-  const ctx = { defaults: config.kafka.output, fields: config.fields, host, idempotent: config.kafka.idempotent };
-  const resolved: ResolvedEntry[] = [];
-  const problems: string[] = [];
-  for (const entry of entries) {
-    const r = resolveOutput(entry, ctx);
-    const t = resolveTailSettings(entry, config.agent.tail, config.agent.from);
-    if (r.output && t.settings) resolved.push({ entry, output: r.output, tail: t.settings });
-    else problems.push(...[...r.problems, ...t.problems].map((p) => `${entryLabel(entry)}: ${p}`));
-  }
-  return { resolved, problems };
-}
-
-/** The message key for a line, or null for no key. */
-export function keyFor(output: Output, line: Uint8Array, path: string, hostname: string): string | Buffer | null {
-  if (output.partitioner !== "key") return null;
-  if (output.key === "path") return path;
-  if (output.key === "host") return hostname;
-  const m = output.keyPattern!.exec(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString("utf8"));
-  return m ? (m[1] ?? m[0]) : null;
-}
-
-const decoder = new TextDecoder("utf-8"); // invalid bytes become U+FFFD; the envelope is always valid UTF-8
-
-/** The JSON envelope for `format = json`. */
-export function envelope(output: Output, line: Uint8Array, meta: { host: string; path: string; offset: number; time: number }): string {
-  return JSON.stringify({
-    message: decoder.decode(line),
-    host: meta.host,
-    path: meta.path,
-    offset: meta.offset,
-    timestamp: new Date(meta.time).toISOString(),
-    fields: output.fields,
-  });
 }
