@@ -599,6 +599,7 @@ case ${1:-} in
   stop-kafka) need_dir "${2:-}" stop-kafka; [[ -d $RUN_DIR ]] || exit 0; stop_proc kafka ;;
   start-kafka) need_dir "${2:-}" start-kafka; [[ -d $RUN_DIR ]] || die "no such run dir: $RUN_DIR"; start_kafka ;;
   start-etcd)
+    need_dir "${2:-}" "start-etcd"; [[ -n ${3:-} ]] || die "usage: $0 start-etcd RUN_DIR NAME ($EXTRA_ETCDS)"
     spawn_extra_etcd "$3"; wait_extra_etcd "$3"; extra_etcd_url "$3" ;;
   start-etcd-cluster)
     need_dir "${2:-}" start-etcd-cluster
@@ -606,8 +607,10 @@ case ${1:-} in
     for m in etcd-m1 etcd-m2 etcd-m3; do wait_extra_etcd "$m"; done
     echo "$(extra_etcd_url etcd-m1),$(extra_etcd_url etcd-m2),$(extra_etcd_url etcd-m3)" ;;
   stop-etcd)
+    need_dir "${2:-}" "stop-etcd"; [[ -n ${3:-} ]] || die "usage: $0 stop-etcd RUN_DIR NAME"
     extra_etcd_port "$3" >/dev/null; stop_proc "$3" ;;
   remove-etcd)
+    need_dir "${2:-}" "remove-etcd"; [[ -n ${3:-} ]] || die "usage: $0 remove-etcd RUN_DIR NAME"
     extra_etcd_port "$3" >/dev/null; remove_extra_etcd "$3" ;;
   start-cluster) shift; cmd_start_cluster "$@" ;;
   stop-node) need_dir "${2:-}" stop-node; node_arg "${3:-}"; kill_node "$3" ;;
