@@ -29,6 +29,9 @@ const rootPassword = randomBytes(12).toString("hex");
 const [t1, t2, t3] = [unique("sec-1"), unique("sec-2"), unique("sec-3")];
 const a = path.join(box.dir, "a.log");
 const b = path.join(box.dir, "b.log");
+// The sandboxes' folder is what etcd may name: without allow_paths the agent warns at start (allow-paths
+// tests), and these tests count the agent's WARN lines.
+const agentExtra = `from = beginning\nallow_paths = ${path.dirname(box.dir)}/**`;
 let tlsUrl: string;
 let mtlsUrl: string;
 let root: EtcdctlAccess;
@@ -45,7 +48,7 @@ const noStack = (s: string) => expect(s).not.toMatch(/^\s+at |TypeError|Fatal er
 /** The [etcd] lines for the TLS etcd as this host's user; `over` replaces some. */
 function tlsIni(over: { address?: string; ca?: string | null; password?: string; key?: string } = {}): string {
   const etcdExtra = [over.ca === null ? "" : `tls_ca_file = ${over.ca ?? pki.ca}`, `username = ${user}`, `password = ${over.password ?? "${ETCD_PASSWORD}"}`].filter(Boolean).join("\n");
-  return iniFor({ kafka: services.kafka, etcd: over.address ?? tlsUrl, key: over.key ?? key, etcdExtra, extra: "from = beginning" });
+  return iniFor({ kafka: services.kafka, etcd: over.address ?? tlsUrl, key: over.key ?? key, etcdExtra, extra: agentExtra });
 }
 const secretEnv = { ETCD_PASSWORD: password };
 
@@ -190,7 +193,7 @@ describe("etcd that requires client certificates", () => {
     const c = path.join(own.dir, "c.log");
     writeFileSync(c, "");
     const ini = (k: string) =>
-      iniFor({ kafka: services.kafka, etcd: mtlsUrl, key: k, etcdExtra: `tls_ca_file = ${pki.ca}\ntls_cert_file = ${pki.cert}\ntls_key_file = ${pki.key}`, extra: "from = beginning" });
+      iniFor({ kafka: services.kafka, etcd: mtlsUrl, key: k, etcdExtra: `tls_ca_file = ${pki.ca}\ntls_cert_file = ${pki.cert}\ntls_key_file = ${pki.key}`, extra: agentExtra });
     expect(check(ini(key)).stdout).toContain(", TLS with a client certificate)");
     const refused = check(ini(otherKey));
     expect(refused.code).toBe(4);
