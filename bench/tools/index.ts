@@ -2,13 +2,13 @@
 // ratios and targets compare it with each of the others. A variant of the agent (another delivery
 // mode) is one more logagent({...}) entry here.
 import { SETTINGS } from "../lib/settings";
-import { kcat } from "./kcat";
+import { kcat, kcatSameRecord } from "./kcat";
 import { logagent } from "./logagent";
 import { rsyslog } from "./rsyslog";
 import type { ToolUnderTest } from "./tool";
 
 export const AGENT = logagent();
-export const TOOLS: ToolUnderTest[] = [AGENT, kcat, rsyslog];
+export const TOOLS: ToolUnderTest[] = [AGENT, kcat, kcatSameRecord, rsyslog];
 
 /** The tools --tools= names (all by default), in the list's order. */
 export function selectedTools(): ToolUnderTest[] {
