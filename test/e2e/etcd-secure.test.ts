@@ -46,9 +46,9 @@ function check(ini: string, env: Record<string, string> = {}) {
 const noStack = (s: string) => expect(s).not.toMatch(/^\s+at |TypeError|Fatal error/m);
 
 /** The [etcd] lines for the TLS etcd as this host's user; `over` replaces some. */
-function tlsIni(over: { address?: string; ca?: string | null; password?: string; key?: string } = {}): string {
+function tlsIni(over: { address?: string; ca?: string | null; password?: string; key?: string; extra?: string } = {}): string {
   const etcdExtra = [over.ca === null ? "" : `tls_ca_file = ${over.ca ?? pki.ca}`, `username = ${user}`, `password = ${over.password ?? "${ETCD_PASSWORD}"}`].filter(Boolean).join("\n");
-  return iniFor({ kafka: services.kafka, etcd: over.address ?? tlsUrl, key: over.key ?? key, etcdExtra, extra: agentExtra });
+  return iniFor({ kafka: services.kafka, etcd: over.address ?? tlsUrl, key: over.key ?? key, etcdExtra, extra: over.extra ?? agentExtra });
 }
 const secretEnv = { ETCD_PASSWORD: password };
 
@@ -221,13 +221,14 @@ test("logagent.exe under Wine: TLS by IP with the user is valid; 127.0.0.2, whic
     return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   };
   etcdctl(root, "put", key, JSON.stringify([{ path: "C:\\logs\\app.log", topic: t1 }]));
-  const ok = wine(tlsIni({ ca: winPath(pki.ca) }));
+  const winExtra = "from = beginning\nallow_paths = C:\\logs\\**"; // the exe takes Windows paths only
+  const ok = wine(tlsIni({ ca: winPath(pki.ca), extra: winExtra }));
   expect(ok.stderr).toBe("");
   expect(ok.code).toBe(0);
   expect(ok.stdout).toContain(`, TLS, user ${user})`);
   expect(ok.stdout).toContain(`C:\\logs\\app.log -> topic ${t1}`);
   const other = tlsUrl.replace("127.0.0.1", "127.0.0.2");
-  const refused = wine(tlsIni({ ca: winPath(pki.ca), address: other }));
+  const refused = wine(tlsIni({ ca: winPath(pki.ca), address: other, extra: winExtra }));
   expect(refused.code).toBe(4);
   expect(refused.stderr).toContain("IP: 127.0.0.2 is not in the cert's list: 127.0.0.1");
 });
