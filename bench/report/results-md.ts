@@ -107,7 +107,7 @@ export function resultsMarkdown(run: RunFacts, tp: ThroughputResult[], lat: Late
       "## Throughput",
       "",
       `Lines per case: ${fmtInt(s.shortLines)} of ${s.shortSize} bytes, or ${fmtInt(s.longLines)} of 1 KiB (fewer, to keep the run short), spread evenly over the case's files ` +
-        `(sizes include the newline; MB = 10^6 bytes of file data). Each run gets a fresh topic with 1 partition; before the first case, kcat ships that case's files once, untimed, so that no tool meets a broker whose JVM has not yet compiled its produce path. Wall time runs from the tool's start until ` +
+        `(sizes include the newline; MB = 10^6 bytes of file data). Each run gets a fresh topic with 1 partition; before the first case, every tool ships that case's files once, untimed, so that no tool meets a broker whose JVM has not yet compiled its produce path for that tool's requests. Wall time runs from the tool's start until ` +
         `the topic's end offset (kafkajs admin \`fetchTopicOffsets\`, polled every ${s.pollMs} ms) equals the line count. ` +
         (s.verify ? "Afterwards every message is read back (kcat -C) and checked: each line once, byte for byte; otherwise the run counts as incomplete. " : "") +
         `CPU s = utime + stime (/proc/PID/stat, ${CLK_TCK} ticks/s; rusage for kcat, which exits); peak RSS = VmHWM (/proc/PID/status; read every 10 ms for kcat, ` +
