@@ -1,9 +1,14 @@
-// Keeps the saved position of every file and writes them to the store on an
-// interval and at shutdown, never in the per-line path.
+// Keeps the saved position of every file: each move is recorded as Kafka's
+// acknowledgements make it (`moved`, appended to the store's journal, no
+// fsync), and every position is written durably on an interval and at
+// shutdown. Nothing of this runs per line: a move is recorded per batch of
+// acknowledgements.
 //
 // A position is a tracked file's `acked` offset: it only moves when Kafka has
-// acknowledged every line before it. So after any crash the agent re-reads
-// at most what was in flight, and never skips a line.
+// acknowledged every line before it. So after a crash of the process the agent
+// re-reads only what was in flight, and after a crash of the machine at most
+// what was acknowledged since the last interval; it never skips a line.
+import type { DeliveryTracker } from "../pipeline/delivery-tracker";
 import { identityKey, type FileIdentity } from "../tail/file-identity";
 import type { Logger } from "../telemetry/logger";
 import type { PositionStore, SavedPosition } from "./saved-position";
@@ -33,9 +38,42 @@ export class Checkpointer {
     private readonly log: Logger,
   ) {}
 
-  async load(): Promise<void> {
+  /**
+   * Loads the saved positions. `committed` (exactly_once: the positions committed to Kafka, each
+   * with its `movedAt` the time of its commit) wins over state_dir's position of the same file unless
+   * state_dir's moved later (lines were delivered outside a transaction since: at_least_once).
+   */
+  async load(committed: SavedPosition[] = []): Promise<void> {
     for (const p of await this.store.load()) this.known.set(identityKey(p.identity), p);
-    this.log.info("Loaded saved positions.", { store: this.store.description, files: this.known.size });
+    let fromKafka = 0;
+    for (const position of committed) {
+      const key = identityKey(position.identity);
+      const local = this.known.get(key);
+      if (local && (local.movedAt ?? 0) > (position.movedAt ?? 0)) continue;
+      if (!local || local.offset !== position.offset) fromKafka++;
+      this.known.set(key, { ...position, seenAt: Math.max(position.seenAt, local?.seenAt ?? 0) });
+    }
+    this.log.info("Loaded saved positions.", { store: this.store.description, files: this.known.size, ...(committed.length ? { committed_in_kafka: committed.length, taken_from_kafka: fromKafka } : {}) });
+  }
+
+  /**
+   * Kafka's acknowledgements moved these files' positions: recorded at once in the store's journal,
+   * so that a crash of the process re-sends only what was in flight after them.
+   */
+  moved(trackers: Iterable<DeliveryTracker>): void {
+    if (!this.store.record) return;
+    const now = Date.now();
+    const positions: SavedPosition[] = [];
+    for (const t of trackers) {
+      const reader = this.live.get(t.fileKey);
+      if (!reader) continue;
+      const position = this.positionOf(reader, now);
+      this.known.set(t.fileKey, position);
+      positions.push(position);
+    }
+    // The next interval writes them durably (for a crash of the machine, which the journal does not survive).
+    if (positions.length > 0) this.dirty = true;
+    this.store.record(positions);
   }
 
   /**
@@ -62,7 +100,9 @@ export class Checkpointer {
   track(reader: TrackedFile): void {
     const key = identityKey(reader.identity);
     this.live.set(key, reader);
-    this.known.set(key, this.positionOf(reader, Date.now()));
+    const position = this.positionOf(reader, Date.now());
+    this.known.set(key, position);
+    this.store.record?.([position]);
     this.dirty = true;
     if (!this.flushSoon) {
       this.flushSoon = true;
@@ -82,6 +122,14 @@ export class Checkpointer {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.flush();
+    this.store.close?.();
+  }
+
+  /** The position to commit for a file read now (exactly_once): its saved fields with `offset`; undefined for a file not known. */
+  positionAt(fileKey: string, offset: number): SavedPosition | undefined {
+    const reader = this.live.get(fileKey);
+    const known = reader ? this.positionOf(reader, Date.now()) : this.known.get(fileKey);
+    return known && { ...known, offset };
   }
 
   /** Brings every position up to date and writes them if anything changed. Writes never overlap. */
@@ -134,13 +182,16 @@ export class Checkpointer {
   }
 
   private positionOf(reader: TrackedFile, now: number): SavedPosition {
+    const before = this.known.get(identityKey(reader.identity));
+    const offset = reader.acked;
     return {
       identity: reader.identity,
       fingerprint: reader.refreshFingerprint(),
-      offset: reader.acked,
+      offset,
       path: reader.entryPath,
       file: reader.path,
       seenAt: now,
+      movedAt: before && before.offset === offset && before.movedAt !== undefined ? before.movedAt : now,
     };
   }
 }
