@@ -38,22 +38,9 @@ export class Checkpointer {
     private readonly log: Logger,
   ) {}
 
-  /**
-   * Loads the saved positions. `committed` (exactly_once: the positions committed to Kafka, each
-   * with its `movedAt` the time of its commit) wins over state_dir's position of the same file unless
-   * state_dir's moved later (lines were delivered outside a transaction since: at_least_once).
-   */
-  async load(committed: SavedPosition[] = []): Promise<void> {
+  async load(): Promise<void> {
     for (const p of await this.store.load()) this.known.set(identityKey(p.identity), p);
-    let fromKafka = 0;
-    for (const position of committed) {
-      const key = identityKey(position.identity);
-      const local = this.known.get(key);
-      if (local && (local.movedAt ?? 0) > (position.movedAt ?? 0)) continue;
-      if (!local || local.offset !== position.offset) fromKafka++;
-      this.known.set(key, { ...position, seenAt: Math.max(position.seenAt, local?.seenAt ?? 0) });
-    }
-    this.log.info("Loaded saved positions.", { store: this.store.description, files: this.known.size, ...(committed.length ? { committed_in_kafka: committed.length, taken_from_kafka: fromKafka } : {}) });
+    this.log.info("Loaded saved positions.", { store: this.store.description, files: this.known.size });
   }
 
   /**
@@ -125,13 +112,6 @@ export class Checkpointer {
     this.store.close?.();
   }
 
-  /** The position to commit for a file read now (exactly_once): its saved fields with `offset`; undefined for a file not known. */
-  positionAt(fileKey: string, offset: number): SavedPosition | undefined {
-    const reader = this.live.get(fileKey);
-    const known = reader ? this.positionOf(reader, Date.now()) : this.known.get(fileKey);
-    return known && { ...known, offset };
-  }
-
   /** Brings every position up to date and writes them if anything changed. Writes never overlap. */
   flush(): Promise<void> {
     this.writing = this.writing.then(() => this.write());
@@ -182,16 +162,13 @@ export class Checkpointer {
   }
 
   private positionOf(reader: TrackedFile, now: number): SavedPosition {
-    const before = this.known.get(identityKey(reader.identity));
-    const offset = reader.acked;
     return {
       identity: reader.identity,
       fingerprint: reader.refreshFingerprint(),
-      offset,
+      offset: reader.acked,
       path: reader.entryPath,
       file: reader.path,
       seenAt: now,
-      movedAt: before && before.offset === offset && before.movedAt !== undefined ? before.movedAt : now,
     };
   }
 }

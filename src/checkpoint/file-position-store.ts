@@ -30,7 +30,7 @@ import type { PositionStore, SavedPosition } from "./saved-position";
 const VERSION = 1;
 
 /** One file's position as the snapshot and the journal write it. */
-export interface FileEntry {
+interface FileEntry {
   dev: string;
   ino: string;
   fingerprint: { bytes: number; hash: string };
@@ -39,8 +39,6 @@ export interface FileEntry {
   /** Added with globs; older files lack it. */
   file?: string;
   seen_at: number;
-  /** When the offset last changed; absent in files written before it existed. */
-  moved_at?: number;
 }
 
 interface FileFormat {
@@ -51,7 +49,7 @@ interface FileFormat {
 }
 
 /** A position from its JSON form; throws when it is malformed. */
-export function decodeEntry(f: FileEntry, where: string): SavedPosition {
+function decodeEntry(f: FileEntry, where: string): SavedPosition {
   if (typeof f?.offset !== "number" || typeof f.path !== "string" || typeof f.fingerprint?.hash !== "string") {
     throw new Error(`${where} is malformed`);
   }
@@ -62,12 +60,11 @@ export function decodeEntry(f: FileEntry, where: string): SavedPosition {
     path: f.path,
     ...(typeof f.file === "string" ? { file: f.file } : {}),
     seenAt: f.seen_at,
-    ...(typeof f.moved_at === "number" ? { movedAt: f.moved_at } : {}),
   };
 }
 
-/** A position in its JSON form (the snapshot's and the journal's, and the offsets topic's value). */
-export function encodeEntry(p: SavedPosition): FileEntry {
+/** A position in its JSON form (the snapshot's and the journal's). */
+function encodeEntry(p: SavedPosition): FileEntry {
   return {
     dev: p.identity.dev.toString(),
     ino: p.identity.ino.toString(),
@@ -76,7 +73,6 @@ export function encodeEntry(p: SavedPosition): FileEntry {
     path: p.path,
     ...(p.file !== undefined ? { file: p.file } : {}),
     seen_at: p.seenAt,
-    ...(p.movedAt !== undefined ? { moved_at: p.movedAt } : {}),
   };
 }
 
@@ -134,11 +130,13 @@ export class FilePositionStore implements PositionStore {
 
   /**
    * Appends positions Kafka's acknowledgements just moved: one write, no fsync (see the header).
-   * A failure is said once and otherwise ignored: the next snapshot has the positions anyway.
+   * A failure is said once and otherwise ignored: the next snapshot has the positions anyway. The
+   * journal is opened again at the next record, which starts on a new line: a write cut short (a
+   * full disk) leaves a torn record that must not swallow the next one.
    */
   record(positions: SavedPosition[]): void {
     if (positions.length === 0) return;
-    let text = "";
+    let text = this.journalFailing ? "\n" : "";
     for (const p of positions) text += JSON.stringify(encodeEntry(p)) + "\n";
     try {
       this.fd ??= openSync(this.journalFile(this.generation), "a");
@@ -148,6 +146,11 @@ export class FilePositionStore implements PositionStore {
     } catch (err) {
       if (!this.journalFailing) this.log.warn("Cannot write the positions journal; after a crash, lines acknowledged since the last checkpoint would be sent again.", { file: this.journalFile(this.generation), error: err });
       this.journalFailing = true;
+      try {
+        this.close();
+      } catch {
+        // the descriptor is unusable anyway
+      }
     }
   }
 
@@ -186,8 +189,9 @@ export class FilePositionStore implements PositionStore {
 
   /** Closes the journal being written (at shutdown, after the last snapshot). */
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = null;
+    if (fd !== null) closeSync(fd);
   }
 
   /** Starts the next journal generation; returns the one that was being written. */

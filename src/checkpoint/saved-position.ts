@@ -12,16 +12,11 @@ export interface SavedPosition {
   file?: string;
   /** When the file was last seen open, in ms since the epoch; old entries are forgotten. */
   seenAt: number;
-  /**
-   * When `offset` last changed, in ms since the epoch (for a position committed to Kafka: when it was
-   * committed): which of two positions of a file is newer. Absent in positions saved before it existed.
-   */
-  movedAt?: number;
 }
 
 /**
- * Where positions are kept: state_dir (file-position-store.ts). In exactly_once delivery they are
- * also committed to Kafka with the records (kafka/offsets-topic.ts) and read back from there at start.
+ * Where positions are kept. The file store is the default; an exactly-once mode
+ * can keep them in Kafka instead, committed with the records.
  */
 export interface PositionStore {
   /** Names the store in log lines, e.g. its file. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { FilePositionStore } from "../../src/checkpoint/file-position-store";
@@ -103,4 +103,15 @@ test("records after a restart go to a new journal generation, named by the next 
   expect(readdirSync(dir).filter((n) => n.endsWith(".journal"))).toEqual([]);
   again.record([pos(1n, 25)]);
   expect((await new FilePositionStore(dir, new Logger("test")).load())[0]!.offset).toBe(25);
+});
+
+test("after a journal write fails, the next record starts on a new line: a torn record does not swallow it", async () => {
+  const sub = path.join(dir, "sub");
+  const later = new FilePositionStore(sub, new Logger("test"));
+  later.record([pos(1n, 10)]); // state_dir missing: the write fails (said once), nothing is thrown
+  mkdirSync(sub);
+  writeFileSync(path.join(sub, "positions.1.journal"), '{"dev":"2049","ino":"1","offs'); // as a write cut short by a full disk leaves it
+  later.record([pos(2n, 20)]);
+  const got = await new FilePositionStore(sub, new Logger("test")).load();
+  expect(got.map((p) => [p.identity.ino, p.offset])).toEqual([[2n, 20]]);
 });

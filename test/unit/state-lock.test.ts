@@ -54,3 +54,18 @@ test("a torn lock file (a crash while it was written) is stale", () => {
   writeFileSync(path.join(dir, LOCK_FILE), '{"pid":');
   lockStateDir(dir)();
 });
+
+test("on Windows (pids reused soon) the lock's pid counts as its writer only if that process started before the lock was written", () => {
+  const since = new Date(Date.now() - 60_000).toISOString();
+  const startedAt = (answer: number | null | undefined) => (pid: number) => (pid === 4242 ? answer : null);
+  for (const [answer, held] of [
+    [Date.parse(since) - 500, true], // the writer, started before it took the lock
+    [undefined, true], // Windows will not say (another account's process): assumed the writer
+    [Date.parse(since) + 5_000, false], // a process started later on the reused pid
+    [null, false], // no such process
+  ] as const) {
+    lockOf(4242, since);
+    if (held) expect(() => lockStateDir(dir, startedAt(answer))).toThrow("pid 4242");
+    else lockStateDir(dir, startedAt(answer))();
+  }
+});
