@@ -33,6 +33,7 @@ export class Agent {
     this.queue = new LineQueue(kafka.chanMaxSize, agent.maxBufferBytes);
     this.sink = new KafkaSink(kafka, host.hostname, this.queue, log.child("kafka"), {
       topicBlocked: (topic, blocked) => this.files.setBlocked(topic, blocked),
+      positionsMoved: (trackers) => this.checkpointer.moved(trackers),
     });
     this.checkpointer = new Checkpointer(
       new FilePositionStore(agent.stateDir, log.child("checkpoint")),

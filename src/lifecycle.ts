@@ -5,6 +5,7 @@
 import { closeSync, mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 import { Agent } from "./agent";
+import { lockStateDir, StateDirInUse } from "./checkpoint/state-lock";
 import { ConfigError } from "./config/config-error";
 import { detectHost } from "./config/host";
 import { type AgentConfig, loadIni } from "./config/load-ini";
@@ -13,8 +14,11 @@ import { rootLogger } from "./telemetry/logger";
 /** Exit codes of a run, for a console and (as service-specific exit codes) for the SCM. */
 export const EXIT = { ok: 0, fatal: 1, config: 2 } as const;
 
-/** state_dir must exist and take a file; reported as a configuration error naming the option. */
-export function ensureStateDir(config: AgentConfig): void {
+/**
+ * state_dir must exist, take a file, and not be another running agent's (state-lock.ts); reported
+ * as a configuration error naming the option. The lock is held until the process exits.
+ */
+export async function ensureStateDir(config: AgentConfig): Promise<void> {
   const dir = config.agent.stateDir;
   const probe = path.join(dir, `.write-test-${process.pid}`);
   try {
@@ -31,6 +35,14 @@ export function ensureStateDir(config: AgentConfig): void {
     const why = code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EROFS" ? "read-only file system" : code === "ENOTDIR" ? "a part of it is a file" : ((err as Error).message ?? String(err));
     throw new ConfigError([{ file: config.file, section: "agent", key: "state_dir", message: `= ${JSON.stringify(dir)}: cannot write there (${why}); positions could not be saved` }]);
   }
+  // Windows reuses pids soon: whether a lock's pid is still its writer takes the process's start time.
+  const startedAt = process.platform === "win32" ? (await import("./service/windows/helper")).processStartedAt : undefined;
+  try {
+    lockStateDir(dir, startedAt);
+  } catch (err) {
+    if (!(err instanceof StateDirInUse)) throw err;
+    throw new ConfigError([{ file: config.file, section: "agent", key: "state_dir", message: `= ${JSON.stringify(dir)}: ${err.message}` }]);
+  }
 }
 
 export interface Started {
@@ -46,7 +58,7 @@ export interface Started {
 export async function startAgent(configPath: string, configureLogging: (config: AgentConfig) => void): Promise<Started> {
   const config = loadIni(configPath);
   configureLogging(config);
-  ensureStateDir(config);
+  await ensureStateDir(config);
   const agent = new Agent(config, detectHost(config.agent.ip), rootLogger);
   await agent.start();
   return { agent, config };

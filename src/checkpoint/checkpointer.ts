@@ -1,9 +1,14 @@
-// Keeps the saved position of every file and writes them to the store on an
-// interval and at shutdown, never in the per-line path.
+// Keeps the saved position of every file: each move is recorded as Kafka's
+// acknowledgements make it (`moved`, appended to the store's journal, no
+// fsync), and every position is written durably on an interval and at
+// shutdown. Nothing of this runs per line: a move is recorded per batch of
+// acknowledgements.
 //
 // A position is a tracked file's `acked` offset: it only moves when Kafka has
-// acknowledged every line before it. So after any crash the agent re-reads
-// at most what was in flight, and never skips a line.
+// acknowledged every line before it. So after a crash of the process the agent
+// re-reads only what was in flight, and after a crash of the machine at most
+// what was acknowledged since the last interval; it never skips a line.
+import type { DeliveryTracker } from "../pipeline/delivery-tracker";
 import { identityKey, type FileIdentity } from "../tail/file-identity";
 import type { Logger } from "../telemetry/logger";
 import type { PositionStore, SavedPosition } from "./saved-position";
@@ -39,6 +44,26 @@ export class Checkpointer {
   }
 
   /**
+   * Kafka's acknowledgements moved these files' positions: recorded at once in the store's journal,
+   * so that a crash of the process re-sends only what was in flight after them.
+   */
+  moved(trackers: Iterable<DeliveryTracker>): void {
+    if (!this.store.record) return;
+    const now = Date.now();
+    const positions: SavedPosition[] = [];
+    for (const t of trackers) {
+      const reader = this.live.get(t.fileKey);
+      if (!reader) continue;
+      const position = this.positionOf(reader, now);
+      this.known.set(t.fileKey, position);
+      positions.push(position);
+    }
+    // The next interval writes them durably (for a crash of the machine, which the journal does not survive).
+    if (positions.length > 0) this.dirty = true;
+    this.store.record(positions);
+  }
+
+  /**
    * Where this file was: a reader still following it (its entry was just replaced by another that
    * names the same file) gives its read position, so the new reader neither repeats nor skips lines.
    */
@@ -62,7 +87,9 @@ export class Checkpointer {
   track(reader: TrackedFile): void {
     const key = identityKey(reader.identity);
     this.live.set(key, reader);
-    this.known.set(key, this.positionOf(reader, Date.now()));
+    const position = this.positionOf(reader, Date.now());
+    this.known.set(key, position);
+    this.store.record?.([position]);
     this.dirty = true;
     if (!this.flushSoon) {
       this.flushSoon = true;
@@ -82,6 +109,7 @@ export class Checkpointer {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.flush();
+    this.store.close?.();
   }
 
   /** Brings every position up to date and writes them if anything changed. Writes never overlap. */

@@ -23,5 +23,10 @@ export interface PositionStore {
   readonly description: string;
   /** The saved positions; unreadable or corrupt content gives a warning and an empty list, never an error. */
   load(): Promise<SavedPosition[]>;
+  /** Writes every position, durably (the checkpoint). */
   save(positions: SavedPosition[]): Promise<void>;
+  /** Notes positions just moved, cheaply and at once (a journal), so that a crash before the next `save` keeps them. */
+  record?(positions: SavedPosition[]): void;
+  /** No more records (after the last `save`). */
+  close?(): void;
 }

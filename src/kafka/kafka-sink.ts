@@ -16,6 +16,7 @@
 // once when it starts and once when it ends.
 import type { AgentConfig } from "../config/load-ini";
 import type { Output } from "../discovery/entry-output";
+import type { DeliveryTracker } from "../pipeline/delivery-tracker";
 import type { LineBlock } from "../pipeline/line-block";
 import type { LineQueue } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
@@ -30,6 +31,8 @@ import { RequestBuilder } from "./request-builder";
 export interface SinkEvents {
   /** Kafka refuses a topic (unknown and not creatable, not authorized, ...), or accepts it again. */
   topicBlocked(topic: string, blocked: boolean): void;
+  /** Acknowledgements moved these files' positions (the checkpointer journals them at once). */
+  positionsMoved(trackers: Set<DeliveryTracker>): void;
 }
 
 /** The lines of one output profile: its topic's partitions (once known) and a lane per partition. */
@@ -218,11 +221,13 @@ export class KafkaSink implements LaneOwner {
   }
 
   delivered(blocks: LineBlock[]): void {
+    const moved = new Set<DeliveryTracker>();
     for (const block of blocks) {
-      block.tracker.settle(block.ticket);
+      if (block.tracker.settle(block.ticket)) moved.add(block.tracker);
       block.release();
       this.queue.settle(block);
     }
+    if (moved.size > 0) this.events.positionsMoved(moved);
   }
 
   failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number, onWire: number): void {

@@ -3,6 +3,11 @@
 // acknowledged out of order (a topic changed while lines were in flight, or
 // one topic waits on an error while another goes on), so "the highest offset
 // acknowledged" would skip lines still waiting; this never does.
+//
+// A tracker names its file (`fileKey`, the file's identity as the checkpoint
+// keys it), so that whoever settles lines can say whose position moved without
+// knowing the reader behind it: the positions journal records each move as it
+// happens (checkpoint/file-position-store.ts).
 export class DeliveryTracker {
   private ends: number[] = [];
   private done: boolean[] = [];
@@ -13,6 +18,8 @@ export class DeliveryTracker {
   constructor(
     /** Every line before this offset is acknowledged. */
     public acked: number,
+    /** The file's identity key (file-identity.ts `identityKey`); empty in tests that need none. */
+    readonly fileKey = "",
   ) {}
 
   /** Registers a line ending at `end` (in read order); returns its ticket. */
@@ -22,11 +29,12 @@ export class DeliveryTracker {
     return this.base + this.ends.length - 1;
   }
 
-  /** Kafka acknowledged the line with this ticket. */
-  settle(ticket: number): void {
+  /** Kafka acknowledged the line with this ticket. Returns whether the position moved. */
+  settle(ticket: number): boolean {
     const i = ticket - this.base;
-    if (i < this.head || i >= this.ends.length) return;
+    if (i < this.head || i >= this.ends.length) return false;
     this.done[i] = true;
+    const before = this.acked;
     while (this.head < this.ends.length && this.done[this.head]) this.acked = this.ends[this.head++]!;
     if (this.head > 4096 && this.head * 2 > this.ends.length) {
       this.ends = this.ends.slice(this.head);
@@ -34,6 +42,7 @@ export class DeliveryTracker {
       this.base += this.head;
       this.head = 0;
     }
+    return this.acked !== before;
   }
 
   /** Lines issued and not yet acknowledged. */

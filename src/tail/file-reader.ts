@@ -20,7 +20,7 @@
 // its offset and acknowledgements, outlives it.
 import { isUtf8 } from "node:buffer";
 import type { BigIntStats } from "node:fs";
-import { FINGERPRINT_BYTES, fingerprintMatches, fingerprintOf, type FileIdentity, type Fingerprint } from "./file-identity";
+import { FINGERPRINT_BYTES, fingerprintMatches, fingerprintOf, identityKey, type FileIdentity, type Fingerprint } from "./file-identity";
 import { DeliveryTracker } from "../pipeline/delivery-tracker";
 import { BufferPool, SharedBuffer } from "../pipeline/buffer-pool";
 import { LINE_OVERHEAD_BYTES, LineBlock } from "../pipeline/line-block";
@@ -106,7 +106,7 @@ export class FileReader {
   ) {
     this.handle = handle;
     this.offset = 0;
-    this.tracker = new DeliveryTracker(0);
+    this.tracker = new DeliveryTracker(0, identityKey(identity));
     this.scannedTo = 0;
     const head = this.pread(0, FINGERPRINT_BYTES);
     this.fingerprint = fingerprintOf(head);
@@ -129,7 +129,7 @@ export class FileReader {
   seek(offset: number): void {
     this.handOver(); // lines read before belong to the tracker being replaced
     this.offset = this.scannedTo = Math.max(offset, this.bomBytes);
-    this.tracker = new DeliveryTracker(this.offset);
+    this.tracker = new DeliveryTracker(this.offset, this.tracker.fileKey);
   }
 
   /** Whether no handle is held: finished for good, or let go until the file grows (see `release`). */

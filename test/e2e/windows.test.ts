@@ -3,7 +3,7 @@
 // `check -c`, and ships lines from etcd's list to Kafka. Paths are absolute:
 // Wine fails some relative file operations.
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { iniFor, sandbox } from "../support/agent-process";
 import { ROOT, services, unique } from "../support/env";
@@ -111,6 +111,26 @@ test("logagent.exe under Wine ships appended lines from the etcd list to Kafka",
     expect(await reader.waitFor(topic, 500, 30_000)).toEqual(numbered("win", 0, 500));
   });
 }, 90_000);
+
+test("logagent.exe under Wine holds its state_dir: a second agent is refused, naming the first's pid; the lock the first leaves when killed does not stop the next start", async () => {
+  const lock = path.join(box.dir, "logagent-state", "logagent.lock");
+  const held = () => JSON.parse(readFileSync(lock, "utf8")) as { pid: number; since: string };
+  let first = { pid: 0, since: "" };
+  await following("locked.log", undefined, async () => {
+    first = held();
+    const second = wine(["-c", conf]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain("[agent] state_dir = ");
+    expect(second.stderr).toContain(`is used by another logagent (pid ${first.pid}, since `);
+  });
+  // following() ends the agent with SIGKILL: no exit code ran, the lock is left behind.
+  expect(held()).toEqual(first);
+  await following("relocked.log", undefined, async (log, reader, topic) => {
+    expect(held().since).not.toBe(first.since); // taken over: Wine's answer says that pid no longer runs
+    appendNumbered(log, "relocked", 0, 100);
+    expect(await reader.waitFor(topic, 100, 30_000)).toEqual(numbered("relocked", 0, 100));
+  });
+}, 120_000);
 
 test("logagent.exe under Wine reads a line written to a quiet file at once: folder change notifications (ReadDirectoryChangesW) reach it", async () => {
   // idle_poll_max_ms = 60000: after its first line, a quiet file is polled 0.8, 1.0, 1.4, 2.2, 3.8, 7.0,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { FilePositionStore } from "../../src/checkpoint/file-position-store";
@@ -59,4 +59,59 @@ test("a corrupt or truncated checkpoint file gives no positions and no error", a
   expect(await store.load()).toEqual([]);
   writeFileSync(store.file, '{"version":99,"files":[]}');
   expect(await store.load()).toEqual([]);
+});
+
+test("positions recorded in the journal after the last checkpoint are recovered, the latest record of a file winning", async () => {
+  await store.save([pos(1n, 10), pos(2n, 5)]);
+  store.record([pos(1n, 20)]);
+  store.record([pos(1n, 30), pos(3n, 7)]);
+  // kill -9 here: no save, no close; a new process reads what the page cache kept
+  const again = new FilePositionStore(dir, new Logger("test"));
+  const got = new Map((await again.load()).map((p) => [p.identity.ino, p.offset]));
+  expect(got).toEqual(new Map([[1n, 30], [2n, 5], [3n, 7]]));
+});
+
+test("a checkpoint takes in the journal: older journals are deleted, and a journal the checkpoint names is never replayed over it", async () => {
+  store.record([pos(1n, 10)]);
+  await store.save([pos(1n, 10)]);
+  expect(readdirSync(dir).filter((n) => n.endsWith(".journal"))).toEqual([]);
+  store.record([pos(1n, 20)]);
+  const journal = readdirSync(dir).find((n) => n.endsWith(".journal"))!;
+  const kept = readFileSync(path.join(dir, journal), "utf8");
+  await store.save([pos(1n, 40)]); // the snapshot holds generation `journal` and more
+  // A crash between the snapshot's rename and the journal's deletion leaves the journal behind.
+  writeFileSync(path.join(dir, journal), kept);
+  expect((await new FilePositionStore(dir, new Logger("test")).load())[0]!.offset).toBe(40);
+});
+
+test("a torn last journal line (a machine crash mid-write) is passed over; the records before it count", async () => {
+  await store.save([]);
+  store.record([pos(1n, 10), pos(2n, 20)]);
+  const journal = path.join(dir, readdirSync(dir).find((n) => n.endsWith(".journal"))!);
+  writeFileSync(journal, readFileSync(journal, "utf8") + '{"dev":"2049","ino":"1","finger');
+  const got = await new FilePositionStore(dir, new Logger("test")).load();
+  expect(got.map((p) => p.offset).sort()).toEqual([10, 20]);
+});
+
+test("records after a restart go to a new journal generation, named by the next checkpoint", async () => {
+  store.record([pos(1n, 10)]);
+  const again = new FilePositionStore(dir, new Logger("test"));
+  await again.load();
+  again.record([pos(1n, 20)]);
+  expect(readdirSync(dir).filter((n) => n.endsWith(".journal")).length).toBe(2);
+  await again.save([pos(1n, 20)]);
+  expect(readdirSync(dir).filter((n) => n.endsWith(".journal"))).toEqual([]);
+  again.record([pos(1n, 25)]);
+  expect((await new FilePositionStore(dir, new Logger("test")).load())[0]!.offset).toBe(25);
+});
+
+test("after a journal write fails, the next record starts on a new line: a torn record does not swallow it", async () => {
+  const sub = path.join(dir, "sub");
+  const later = new FilePositionStore(sub, new Logger("test"));
+  later.record([pos(1n, 10)]); // state_dir missing: the write fails (said once), nothing is thrown
+  mkdirSync(sub);
+  writeFileSync(path.join(sub, "positions.1.journal"), '{"dev":"2049","ino":"1","offs'); // as a write cut short by a full disk leaves it
+  later.record([pos(2n, 20)]);
+  const got = await new FilePositionStore(sub, new Logger("test")).load();
+  expect(got.map((p) => [p.identity.ino, p.offset])).toEqual([[2n, 20]]);
 });

@@ -354,3 +354,26 @@ EXPORT DWORD la_event_report(LPCWSTR source, WORD type, DWORD id, LPCWSTR messag
   LPCWSTR strings[1] = {message};
   return ReportEventW(event_source, type, 0, id, NULL, 1, 0, strings, NULL) ? 0 : GetLastError();
 }
+
+/* ------------------------------------------------------------------ processes */
+
+/*
+ * Whether process `pid` runs, and since when (ms since 1970, in *started_ms): 0 it runs, 1 no such
+ * process (or it has exited), 2 Windows will not say (another account's process). For the state_dir
+ * lock (src/checkpoint/state-lock.ts): Windows hands a pid out again soon after its process ends,
+ * so only a start time before the lock was written shows that the lock's writer still runs.
+ */
+EXPORT DWORD la_process_started(DWORD pid, double *started_ms) {
+  HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+  if (!h) return GetLastError() == ERROR_INVALID_PARAMETER ? 1 : 2;
+  FILETIME created, exited, kernel, user;
+  DWORD code = 0, result = 2;
+  if (GetExitCodeProcess(h, &code) && code != STILL_ACTIVE) result = 1;
+  else if (GetProcessTimes(h, &created, &exited, &kernel, &user)) {
+    ULARGE_INTEGER t = {{created.dwLowDateTime, created.dwHighDateTime}};
+    *started_ms = (double)(t.QuadPart - 116444736000000000ULL) / 10000.0; /* 100 ns ticks since 1601 */
+    result = 0;
+  }
+  CloseHandle(h);
+  return result;
+}

@@ -2,7 +2,7 @@
 // scripts/build.ts; Windows cannot load a library from inside the executable, so it is copied
 // once to a file named after its content (two versions never share a name, and a copy that
 // another logagent has loaded is reused, not rewritten) and loaded from there.
-import { dlopen } from "bun:ffi";
+import { dlopen, ptr } from "bun:ffi";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -27,6 +27,7 @@ const SYMBOLS = {
   la_event_source_install: { args: ["ptr", "ptr"], returns: "u32" },
   la_event_source_uninstall: { args: ["ptr"], returns: "u32" },
   la_event_report: { args: ["ptr", "u16", "u32", "ptr"], returns: "u32" },
+  la_process_started: { args: ["u32", "ptr"], returns: "u32" },
 } as const;
 
 type Helper = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
@@ -71,3 +72,13 @@ export function fromWide(buffer: Buffer, chars: number): string {
 }
 
 
+
+/**
+ * When process `pid` started, in ms since the epoch; null when no such process runs; undefined
+ * when Windows will not say (another account's process).
+ */
+export function processStartedAt(pid: number): number | null | undefined {
+  const out = new Float64Array(1);
+  const result = helper().la_process_started(pid, ptr(out));
+  return result === 0 ? out[0] : result === 1 ? null : undefined;
+}
