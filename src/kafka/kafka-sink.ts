@@ -28,6 +28,11 @@ import { type PartitionInfo, Partitioner } from "./partitioner";
 import { PLAIN_PRODUCER } from "./record-batch";
 import { RequestBuilder } from "./request-builder";
 
+/** Causes that a topic being auto-created gives until it has leaders. */
+const BEING_CREATED = /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|metadata not loaded/i;
+/** How long such a refusal may last before it is an ERROR. */
+const TOPIC_CREATION_GRACE_MS = 5_000;
+
 export interface SinkEvents {
   /** Kafka refuses a topic (unknown and not creatable, not authorized, ...), or accepts it again. */
   topicBlocked(topic: string, blocked: boolean): void;
@@ -57,6 +62,8 @@ export class KafkaSink implements LaneOwner {
   private outageSince: number | null = null;
   private authFailing = false;
   private blocked = new Set<string>();
+  /** Refused topics not said yet: refused as unknown (being created, perhaps), since when. */
+  private creating = new Map<string, number>();
   private wakeSleepers: (() => void)[] = [];
   /** Resolved by `stop`: the loop waits on it beside the queue, rather than on a timer per turn. */
   private stopping!: Promise<void>;
@@ -270,11 +277,23 @@ export class KafkaSink implements LaneOwner {
   private report(topic: string | null, kind: FailureKind, cause: string, lines: number, onWire = 0): void {
     if (kind === "too-large") return; // handled by the lane, and said by `shrank`
     if (kind === "topic" && topic !== null) {
+      const now = performance.now();
       if (!this.blocked.has(topic)) {
         this.blocked.add(topic);
-        this.log.error("Kafka refuses this topic; its entries wait and retry, the others go on.", { topic, cause, lines }, "KafkaTopicRefused");
         this.events.topicBlocked(topic, true);
+        if (this.config.autoCreateTopics && BEING_CREATED.test(cause)) {
+          // A topic the broker creates on first use is refused until its partitions have leaders, for
+          // a second or so: an ERROR only if that lasts.
+          this.creating.set(topic, now);
+          this.log.debug("Kafka does not know this topic yet; retrying (auto-created topics take a moment).", { topic, cause, lines });
+          return;
+        }
+      } else {
+        const since = this.creating.get(topic);
+        if (since === undefined || now - since < TOPIC_CREATION_GRACE_MS) return;
+        this.creating.delete(topic);
       }
+      this.log.error("Kafka refuses this topic; its entries wait and retry, the others go on.", { topic, cause, lines }, "KafkaTopicRefused");
       return;
     }
     if (kind === "auth") {
@@ -295,7 +314,8 @@ export class KafkaSink implements LaneOwner {
 
   private recovered(topic: string): void {
     if (this.blocked.delete(topic)) {
-      this.log.info("Kafka accepts this topic again; its entries go on.", { topic }, "KafkaTopicAccepted");
+      if (this.creating.delete(topic)) this.log.debug("Kafka knows this topic now.", { topic });
+      else this.log.info("Kafka accepts this topic again; its entries go on.", { topic }, "KafkaTopicAccepted");
       this.events.topicBlocked(topic, false);
     }
     if (this.authFailing) this.log.info("Kafka accepts the agent's credentials again.", {}, "KafkaCredentialsAccepted");
