@@ -41,6 +41,8 @@ collect_log_key = /logagent/%s/collect_config
 
 [agent]
 ip = 192.0.2.10
+# The files etcd may name: whoever can write the key cannot make the agent read anything else.
+allow_paths = $WORK/*.log
 INI
 cat "$WORK/conf.ini"
 
