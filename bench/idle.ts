@@ -26,6 +26,7 @@ import { Etcd3 } from "etcd3";
 import { Kafka, logLevel } from "kafkajs";
 import "../src/kafka/request-queue-patch"; // this script's own Kafka clients must not spin beside the agent
 import { usageOver, type Usage } from "../test/support/proc-stats";
+import { followTopic } from "./lib/timing-consumer";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
@@ -151,23 +152,13 @@ async function latency(rate = 10_000, seconds = 20): Promise<void> {
   const steady: number[] = [];
   const appended: number[] = [];
   const consumer = kafka.consumer({ groupId: `bench-${topic}`, maxWaitTimeInMs: 20 });
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => void (joined = true));
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const now = Date.now();
-      for (const m of batch.messages) {
-        const ts = Number(m.value!.toString("latin1", 11, 24));
-        const ms = now - ts;
-        lat.push(ms);
-        appended.push(Number(m.timestamp) - ts);
-        if (Number(m.value!.toString("latin1", 0, 10)) >= 2 * rate && Number(m.value!.toString("latin1", 0, 10)) < total) steady.push(ms);
-      }
-    },
+  await followTopic(consumer, topic, (m, now) => {
+    const ts = Number(m.value!.toString("latin1", 11, 24));
+    const ms = now - ts;
+    lat.push(ms);
+    appended.push(Number(m.timestamp) - ts);
+    if (Number(m.value!.toString("latin1", 0, 10)) >= 2 * rate && Number(m.value!.toString("latin1", 0, 10)) < total) steady.push(ms);
   });
-  for (let i = 0; i < 300 && !joined; i++) await Bun.sleep(100);
   const agent = startAgent(dir, key);
   try {
     for (let i = 0; i < 300 && openIn(agent.pid, dir) < 1; i++) await Bun.sleep(100);

@@ -7,6 +7,7 @@ import { FILLER } from "../lib/data";
 import { fmt, fmtInt } from "../lib/format";
 import { consumer as kafkaConsumer, createTopic, deleteTopic, freshAdmin, topicName } from "../lib/kafka";
 import { sumUsage } from "../lib/proc";
+import { followTopic } from "../lib/timing-consumer";
 import { SETTINGS } from "../lib/settings";
 import { say, sleep } from "../lib/shell";
 import { exitedEarly, type ToolUnderTest } from "../tools/tool";
@@ -30,26 +31,16 @@ async function latencyRun(tool: ToolUnderTest, runDir: string): Promise<LatencyR
   const appended = new Float64Array(total).fill(NaN);
   let received = 0;
   const consumer = kafkaConsumer({ groupId: `bench-${topic}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => void (joined = true));
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const now = Date.now();
-      for (const m of batch.messages) {
-        const v = m.value;
-        if (!v || v.length < 28) continue;
-        const seq = Number(v.toString("latin1", 4, 14));
-        const ts = Number(v.toString("latin1", 15, 28));
-        if (!(seq >= 0 && seq < total) || !Number.isNaN(arrival[seq]!)) continue;
-        arrival[seq] = now - ts;
-        appended[seq] = Number(m.timestamp) - ts;
-        received++;
-      }
-    },
+  const joined = await followTopic(consumer, topic, (m, now) => {
+    const v = m.value;
+    if (!v || v.length < 28) return;
+    const seq = Number(v.toString("latin1", 4, 14));
+    const ts = Number(v.toString("latin1", 15, 28));
+    if (!(seq >= 0 && seq < total) || !Number.isNaN(arrival[seq]!)) return;
+    arrival[seq] = now - ts;
+    appended[seq] = Number(m.timestamp) - ts;
+    received++;
   });
-  for (let i = 0; i < 300 && !joined; i++) await sleep(100);
   if (!joined) throw new Error("latency: the consumer did not join its group in 30 s");
 
   const procs = tool.launch({ dir, files: [file], topic, follow: true });

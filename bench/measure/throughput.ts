@@ -43,14 +43,19 @@ async function waitForOffset(topic: string, expected: number, procs: Proc[], lim
   throw new Error("unreachable: the poll loop is bounded by its time limit");
 }
 
-async function throughputRun(tool: ToolUnderTest, ds: Dataset, acks: Acks, runDir: string, kafkaPid: number): Promise<ThroughputResult> {
-  const label = `${ds.label} acks=${acks} ${tool.name}`;
-  const topic = topicName(`${ds.files.length}x${ds.lineSize}-acks${acks}-${tool.name}`);
+/** A fresh topic named after `name`, a folder for the run's configuration and logs, and the run's time limit. */
+async function prepareRun(name: string, ds: Dataset, runDir: string): Promise<{ topic: string; dir: string; limitMs: number }> {
+  const topic = topicName(name);
   await freshAdmin();
   await createTopic(topic);
   const dir = path.join(runDir, "runs", topic);
   mkdirSync(dir, { recursive: true });
-  const limitMs = 30_000 + ds.bytes / 2_000; // at least 2 MB/s
+  return { topic, dir, limitMs: 30_000 + ds.bytes / 2_000 }; // at least 2 MB/s
+}
+
+async function throughputRun(tool: ToolUnderTest, ds: Dataset, acks: Acks, runDir: string, kafkaPid: number): Promise<ThroughputResult> {
+  const label = `${ds.label} acks=${acks} ${tool.name}`;
+  const { topic, dir, limitMs } = await prepareRun(`${ds.files.length}x${ds.lineSize}-acks${acks}-${tool.name}`, ds, runDir);
   const broker0 = cpuTicks(kafkaPid) ?? 0;
   const t0 = performance.now();
   const procs = tool.launch({ dir, files: ds.files, topic, acks, fromBeginning: true });
@@ -98,14 +103,10 @@ async function warmBroker(tools: ToolUnderTest[], ds: Dataset | undefined, runDi
   if (!ds) return;
   say(`warming the broker up: each tool ships ${ds.label} once, untimed`);
   for (const tool of tools) {
-    const topic = topicName(`warm-up-${tool.name}`);
-    await freshAdmin();
-    await createTopic(topic);
-    const dir = path.join(runDir, "runs", topic);
-    mkdirSync(dir, { recursive: true });
+    const { topic, dir, limitMs } = await prepareRun(`warm-up-${tool.name}`, ds, runDir);
     const procs = tool.launch({ dir, files: ds.files, topic, acks: "1", fromBeginning: true });
     try {
-      await waitForOffset(topic, ds.lines, procs, 30_000 + ds.bytes / 2_000, performance.now());
+      await waitForOffset(topic, ds.lines, procs, limitMs, performance.now());
     } finally {
       await Promise.all(procs.map((p) => p.stop()));
     }
