@@ -84,17 +84,19 @@ export class Counter {
   }
 }
 
-export class CounterFamily implements Family {
-  readonly type = "counter" as const;
-  private readonly children: Children<Counter>;
+/** A family of single-number children (counters, gauges): one child per label set. */
+class ValueFamily<C extends { value: number }> implements Family {
+  private readonly children: Children<C>;
   constructor(
+    readonly type: "counter" | "gauge",
     readonly name: string,
     readonly help: string,
-    labelNames: readonly string[] = [],
+    labelNames: readonly string[],
+    make: () => C,
   ) {
-    this.children = new Children(name, labelNames, () => new Counter());
+    this.children = new Children(name, labelNames, make);
   }
-  with(labels: Labels = {}): Counter {
+  with(labels: Labels = {}): C {
     return this.children.with(labels);
   }
   remove(labels: Labels): void {
@@ -102,6 +104,12 @@ export class CounterFamily implements Family {
   }
   render(out: string[]): void {
     for (const { labels, child } of this.children.entries()) out.push(`${this.name}${formatLabels(labels)} ${formatNumber(child.value)}`);
+  }
+}
+
+export class CounterFamily extends ValueFamily<Counter> {
+  constructor(name: string, help: string, labelNames: readonly string[] = []) {
+    super("counter", name, help, labelNames, () => new Counter());
   }
 }
 
@@ -115,24 +123,9 @@ export class Gauge {
   }
 }
 
-export class GaugeFamily implements Family {
-  readonly type = "gauge" as const;
-  private readonly children: Children<Gauge>;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    labelNames: readonly string[] = [],
-  ) {
-    this.children = new Children(name, labelNames, () => new Gauge());
-  }
-  with(labels: Labels = {}): Gauge {
-    return this.children.with(labels);
-  }
-  remove(labels: Labels): void {
-    this.children.remove(labels);
-  }
-  render(out: string[]): void {
-    for (const { labels, child } of this.children.entries()) out.push(`${this.name}${formatLabels(labels)} ${formatNumber(child.value)}`);
+export class GaugeFamily extends ValueFamily<Gauge> {
+  constructor(name: string, help: string, labelNames: readonly string[] = []) {
+    super("gauge", name, help, labelNames, () => new Gauge());
   }
 }
 
