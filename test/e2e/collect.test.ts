@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import path from "node:path";
 import { AgentProcess, bareEnv, iniFor, sandbox } from "../support/agent-process";
 import { services, unique } from "../support/env";
-import { etcdClient, putList } from "../support/etcd";
+import { type EtcdctlAccess, etcdClient, etcdctl, putList, removeEtcd, startEtcd } from "../support/etcd";
 import { appendNumbered, numbered } from "../support/files";
 import { TopicReader, createTopics } from "../support/kafka";
 
@@ -266,6 +266,68 @@ test("etcd does not answer: exit 3, naming the endpoint and the key, no stack tr
   const put = await collect(["put", "empty.json", "--host", host], { ini });
   expect(put.code).toBe(3);
   noStack(put.stderr);
+});
+
+describe("a secured etcd (TLS to an IP address, auth enable): reached with the INI's settings as the agent reaches it", () => {
+  const host = unique("secure");
+  const key = keyOf(host);
+  const [agentUser, operator] = [`agent-${host}`, `operator-${host}`];
+  const passwords = { [agentUser]: `pw-${unique("a")}`, [operator]: `pw-${unique("o")}` };
+  let url: string;
+  let root: EtcdctlAccess;
+  const iniAs = (user: string) => {
+    const ini = path.join(box.dir, `${user}.ini`);
+    writeFileSync(
+      ini,
+      `[kafka]\naddress = 127.0.0.1:1\n[etcd]\naddress = ${url}\ntimeout = 5\ncollect_log_key = /logagent/{hostname}/collect_config\ntls_ca_file = ${services.etcdTls.ca}\nusername = ${user}\npassword = \${ETCD_PASSWORD}\n[agent]\nallow_paths = ${logs}/**\n`,
+    );
+    return ini;
+  };
+  const as = (user: string, args: string[], password = passwords[user]!) => collect([...args, "--host", host], { ini: iniAs(user), env: { ETCD_PASSWORD: password } });
+
+  beforeAll(() => {
+    removeEtcd("etcd-tls");
+    url = startEtcd("etcd-tls");
+    const admin: EtcdctlAccess = { endpoints: url, ca: services.etcdTls.ca };
+    const rootPassword = `pw-${unique("root")}`;
+    etcdctl(admin, "user", "add", "root", `--new-user-password=${rootPassword}`);
+    etcdctl(admin, "user", "grant-role", "root", "root");
+    // The agent's role reads its key; the operator's may write it.
+    for (const [user, permission] of [[agentUser, "read"], [operator, "readwrite"]] as const) {
+      etcdctl(admin, "role", "add", user);
+      etcdctl(admin, "role", "grant-permission", user, permission, key);
+      etcdctl(admin, "user", "add", user, `--new-user-password=${passwords[user]}`);
+      etcdctl(admin, "user", "grant-role", user, user);
+    }
+    etcdctl(admin, "auth", "enable");
+    root = { ...admin, user: `root:${rootPassword}` };
+  }, 60_000);
+  afterAll(() => removeEtcd("etcd-tls"));
+
+  test("the operator's user puts and gets; the agent's read-only user gets, and its put is refused: exit 4, nothing written", async () => {
+    const list = JSON.stringify([{ path: `${logs}/secure.log`, topic: "secure" }]);
+    writeFileSync(path.join(box.dir, "secure.json"), list);
+    const put = await as(operator, ["put", "secure.json"]);
+    expect(put.code).toBe(0);
+    expect(etcdctl(root, "get", key, "--print-value-only").trim()).toBe(list);
+    const get = await as(agentUser, ["get", "--json"]);
+    expect(get).toMatchObject({ code: 0, stdout: list });
+
+    writeFileSync(path.join(box.dir, "other.json"), "[]");
+    const refused = await as(agentUser, ["put", "other.json"]);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain(`logagent: etcd at ${url} as user ${agentUser}: etcd refused to let this user write the collect list key`);
+    expect(refused.stderr).toContain(`Nothing was written to ${key}.`);
+    expect(etcdctl(root, "get", key, "--print-value-only").trim()).toBe(list);
+  });
+
+  test("a wrong password: exit 4 naming [etcd] username and password, never printing either password", async () => {
+    const r = await as(operator, ["get"], "wrong-password");
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("etcd refused the user name or password ([etcd] username, password)");
+    expect(r.stderr).not.toContain("wrong-password");
+    expect(r.stderr).not.toContain(passwords[operator]!);
+  });
 });
 
 test("a running agent applies a list that collect put wrote, and ships its file", async () => {
