@@ -115,11 +115,16 @@ class Target {
       say(`wrote etcd key ${this.key} (host ${this.hostLabel}): mod revision ${result.modRevision} (was ${expected === 0n ? "absent" : expected}).`);
       return;
     }
+
     const now = result.current.modRevision === 0n ? "it is absent now (deleted)" : `mod revision ${result.current.modRevision} now`;
     const then = how.given ? `--if-revision ${expected}` : expected === 0n ? "absent when read" : `mod revision ${expected} when read`;
+    // It still counts as a conflict (a script's --if-revision is a promise about the key), but etcd3
+    // sends a call again after a lost answer, and then this command's own first write is what won.
+    const same = result.current.value === text ? ["The key already holds exactly this list (written by this command's first try, or by someone else)."] : [];
     throw new Stop(
       [
         `etcd key ${this.key} (host ${this.hostLabel}) was changed by someone else ${how.given ? "" : "since it was read "}(${then}; ${now}): nothing was written.`,
+        ...same,
         kept
           ? `Your list is kept in ${kept}. Run "logagent collect edit" again to edit the current list, or "logagent collect put ${kept} --if-revision ${result.current.modRevision}" to replace theirs with it.`
           : `Read the current list ("logagent collect get") and put yours again if it should replace it (--if-revision ${result.current.modRevision}).`,

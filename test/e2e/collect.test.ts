@@ -69,6 +69,8 @@ async function waitUntil(what: string, cond: () => boolean, timeoutMs = 30_000):
   }
 }
 
+/** The edited file without its `//` header. */
+const withoutComments = (text: string) => text.replace(/^(\/\/.*\n)+/, "");
 const noStack = (s: string) => expect(s).not.toMatch(/^\s+at |TypeError|Fatal error/m);
 
 describe("get and put", () => {
@@ -114,10 +116,13 @@ describe("get and put", () => {
     const again = await collect(["put", "one.json", "--host", host, "--if-revision", "0"]);
     expect(again.code).toBe(5);
     expect(again.stderr).toContain(`etcd key ${key} (host ${host}) was changed by someone else (--if-revision 0; mod revision ${first.modRevision} now): nothing was written.`);
-    const stale = await collect(["put", "one.json", "--host", host, "--if-revision", String(first.modRevision - 1)]);
+    expect(again.stderr).toContain("The key already holds exactly this list");
+    writeFileSync(path.join(box.dir, "two.json"), JSON.stringify([{ path: `${logs}/two.log`, topic: "two" }]));
+    const stale = await collect(["put", "two.json", "--host", host, "--if-revision", String(first.modRevision - 1)]);
     expect(stale.code).toBe(5);
+    expect(stale.stderr).not.toContain("already holds");
     expect(await stored(key)).toEqual(first);
-    const current = await collect(["put", "one.json", "--host", host, "--if-revision", String(first.modRevision)]);
+    const current = await collect(["put", "two.json", "--host", host, "--if-revision", String(first.modRevision)]);
     expect(current.code).toBe(0);
     expect((await stored(key)).modRevision).toBeGreaterThan(first.modRevision);
   });
@@ -238,6 +243,38 @@ describe("edit", () => {
     noStack(second.stderr);
     // The first edit's list is what etcd holds, at the revision it wrote.
     expect(await stored(key)).toEqual(won);
+  });
+
+  test("on a terminal, a refused list re-opens the editor with the problems above it; the fixed list is written", async () => {
+    const host = unique("edit-tty");
+    const key = keyOf(host);
+    const state = path.join(signals, `${host}.count`);
+    const seen = (n: number) => path.join(signals, `${host}.seen.${n}`);
+    const bad = `[{"path": "/etc/shadow", "topic": "x"}]\n`;
+    const good = `[{"path": "${logs}/fixed.log", "topic": "x"}]\n`;
+    // Saves the bad list the first time, the good one the next.
+    const twice = path.join(box.dir, "bad-then-good.sh");
+    writeFileSync(twice, `#!/bin/sh\nn=$(cat "${state}" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "${state}"\ncp "$1" "${signals}/${host}.seen.$n"\nif [ $n = 1 ]; then printf '%s' '${bad}' > "$1"; else printf '%s' '${good}' > "$1"; fi\n`);
+    chmodSync(twice, 0o755);
+    // script(1) gives the command a pseudo-terminal, as an operator's shell would.
+    const proc = Bun.spawn(["script", "-qec", `${box.bin} collect edit --host ${host} -c ${conf}`, "/dev/null"], {
+      cwd: box.dir,
+      env: { ...bareEnv(), EDITOR: twice },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [code, output] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
+    expect(code).toBe(0);
+    expect(readFileSync(state, "utf8").trim()).toBe("2");
+    const second = readFileSync(seen(2), "utf8");
+    expect(second).toContain("// NOT WRITTEN: fix these problems (the agent would refuse the list):\n");
+    expect(second).toContain(`//   entry "/etc/shadow": field "path" = "/etc/shadow" is outside [agent] allow_paths ("${logs}/**")`);
+    expect(second).toEndWith(`\n${bad}`);
+    expect(withoutComments(second)).toBe(bad);
+    const now = await stored(key);
+    expect(now.value).toBe(good);
+    expect(output).toContain(`wrote etcd key ${key} (host ${host}): mod revision ${now.modRevision} (was absent).`);
   });
 
   test("saved unchanged, or emptied: nothing written, exit 0", async () => {
