@@ -11,7 +11,7 @@
 //   kept in a file so that no work is lost.
 // - etcd is reached as the agent reaches it (the INI's TLS and user), and an
 //   etcd problem gets check's exit codes (3 no answer, 4 refused).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EXIT_ETCD_REFUSED, EXIT_ETCD_UNREACHABLE, EXIT_INVALID, shown } from "../check";
@@ -236,6 +236,19 @@ async function edit(target: Target): Promise<number> {
     if (err instanceof Stop && kept && !err.message.includes(file)) throw new Stop(`${err.message}\nYour list is kept in ${file}.`, err.code);
     throw err;
   } finally {
-    if (done) rmSync(dir, { recursive: true, force: true });
+    if (done) removeEditFolder(dir, file);
+  }
+}
+
+/**
+ * The edit's folder holds only its file. Removed file then folder, not with a recursive rm, which
+ * fails under Wine (EFAULT); a folder left in the temp folder is not worth failing a written edit for.
+ */
+function removeEditFolder(dir: string, file: string): void {
+  try {
+    unlinkSync(file);
+    rmdirSync(dir);
+  } catch {
+    // left for the system's temp cleaning
   }
 }
