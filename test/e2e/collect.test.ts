@@ -107,6 +107,18 @@ describe("get and put", () => {
     expect(again.stderr).toContain(`mod revision ${last.modRevision} (was ${after.modRevision})`);
   });
 
+  test("get of a list the agent refuses (written around collect): printed as stored, with the problems as warnings on stderr, exit 0", async () => {
+    const host = unique("refused");
+    await putList(etcd, keyOf(host), '[{"path": "/etc/shadow", "topic": "x"}, {"path": "/var/log/a"');
+    const r = await collect(["get", "--host", host]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('[{"path": "/etc/shadow", "topic": "x"}, {"path": "/var/log/a"\n');
+    expect(r.stderr).toContain("logagent: warning: the agent refuses this list and keeps its previous one: value is not valid JSON");
+    await putList(etcd, keyOf(host), [{ path: "/etc/shadow", topic: "x" }]);
+    const outside = await collect(["get", "--host", host]);
+    expect(outside.stderr).toContain('logagent: warning: the agent refuses this list and keeps its previous one: entry "/etc/shadow": field "path" = "/etc/shadow" is outside [agent] allow_paths');
+  });
+
   test("put --if-revision: written only while the key is at that revision (0: absent); otherwise exit 5 naming both revisions", async () => {
     const host = unique("ifrev");
     const key = keyOf(host);
