@@ -16,15 +16,14 @@ import os from "node:os";
 import path from "node:path";
 import { EXIT_ETCD_REFUSED, EXIT_ETCD_UNREACHABLE, EXIT_INVALID, shown } from "../check";
 import { ConfigError } from "../config/config-error";
-import { detectHost, expandKey } from "../config/host";
+import { type HostIdentity, detectHost, expandKey } from "../config/host";
 import { type IniRead, readIni } from "../config/load-ini";
 import { type KeyRead, readKey, writeKeyIf } from "../discovery/etcd-key";
 import { etcdProblem } from "../discovery/etcd-problem";
-import { type EtcdConnection } from "../discovery/etcd-client";
+import type { EtcdConnection } from "../discovery/etcd-client";
 import { createEtcdClient } from "../discovery/etcd-source";
 import { admitList } from "../discovery/list-rules";
-import type { CollectArgs } from "./collect-args";
-import { targetHost } from "./collect-args";
+import { type CollectArgs, targetHost } from "./collect-args";
 import { editHeader, forEditing, unchanged, withoutBom, withoutHeader } from "./edit-text";
 import { editorCommand, runEditor } from "./editor";
 
@@ -58,7 +57,7 @@ class Target {
 
   constructor(
     readonly ini: IniRead,
-    readonly host: ReturnType<typeof detectHost>,
+    readonly host: HostIdentity,
   ) {
     this.key = expandKey(this.etcd.collectKeyTemplate, host);
     this.hostLabel = host.hostname === host.ip ? host.hostname : `${host.hostname} (${host.ip})`;
