@@ -10,12 +10,14 @@ ROOT=$PWD
 scripts/ensure-deps.sh
 # kcat (librdkafka) reads Kafka back in the compression tests: a second client proves the codecs interoperate.
 # systemd-analyze checks the unit `logagent service install` writes on Linux; python3's plistlib reads
-# the launchd plist; unzip reads the Windows release archive back.
+# the launchd plist; unzip reads the Windows release archive back; script (bsdutils) gives `collect edit`
+# a terminal.
 missing=()
 command -v kcat >/dev/null || missing+=(kcat)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v python3 >/dev/null || missing+=(python3)
 command -v unzip >/dev/null || missing+=(unzip)
+command -v script >/dev/null || missing+=(bsdutils)
 if ((${#missing[@]})); then
   echo "test: installing ${missing[*]} with apt-get" >&2
   apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2

@@ -6,10 +6,11 @@ import { FilePositionStore } from "./checkpoint/file-position-store";
 import { ConfigError } from "./config/config-error";
 import type { AgentConfig } from "./config/load-ini";
 import { expandKey, type HostIdentity } from "./config/host";
-import { UNCONFINED_WARNING, confine, screenEntries } from "./discovery/allow-paths";
+import { UNCONFINED_WARNING } from "./discovery/allow-paths";
 import type { CollectEntry } from "./discovery/collect-entry";
 import { EtcdCollectSource } from "./discovery/etcd-source";
 import { KafkaSink } from "./kafka/kafka-sink";
+import { admitEntries } from "./discovery/list-rules";
 import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries";
 import { LineQueue } from "./pipeline/line-queue";
 import { FileServer } from "./tail/file-server";
@@ -101,18 +102,16 @@ export class Agent {
 
   /**
    * A list from etcd: entries that do not resolve, or that name files outside [agent] allow_paths,
-   * reject the whole list, so the last good one keeps running.
+   * reject the whole list, so the last good one keeps running. The rules are `logagent collect`'s
+   * too (list-rules.ts).
    */
   private apply(entries: CollectEntry[], origin: string): boolean {
-    const allow = this.config.agent.allowPaths;
-    const screened = screenEntries(entries, allow);
-    const { resolved, problems } = resolveEntries(screened.inside, this.config, this.host);
-    problems.push(...screened.problems);
+    const { resolved, problems } = admitEntries(entries, this.config, this.host);
     if (problems.length) {
       this.log.error("Collect list is invalid; the previous list keeps running.", { from: origin, problems: problems.join("; ") });
       return false;
     }
-    this.applyResolved(confine(resolved, allow), origin);
+    this.applyResolved(resolved, origin);
     return true;
   }
 

@@ -14,10 +14,11 @@ import { coloursFor } from "./telemetry/colour";
 import { ConfigError } from "./config/config-error";
 import { detectHost, expandKey } from "./config/host";
 import { type IniRead, readIni } from "./config/load-ini";
-import { UNCONFINED_WARNING, screenEntries } from "./discovery/allow-paths";
-import { type CollectEntry, parseCollectList } from "./discovery/collect-entry";
-import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries";
+import { UNCONFINED_WARNING } from "./discovery/allow-paths";
+import { type KeyRead, readKey } from "./discovery/etcd-key";
 import { etcdProblem } from "./discovery/etcd-problem";
+import { admitList } from "./discovery/list-rules";
+import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries";
 import { createEtcdClient } from "./discovery/etcd-source";
 
 export const EXIT_VALID = 0;
@@ -52,14 +53,11 @@ async function checkList(ini: IniRead): Promise<number> {
 
   const key = expandKey(config.etcd.collectKeyTemplate, host);
   const endpoints = shown(ini, "etcd", "address", config.etcd.endpoints.join(", "));
-  let kv: { value: Buffer; mod_revision: string } | undefined;
+  let kv: KeyRead;
   let connection: Awaited<ReturnType<typeof createEtcdClient>> | undefined;
   try {
     connection = await createEtcdClient(config.etcd);
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no answer within ${config.etcd!.timeoutMs} ms`)), config.etcd!.timeoutMs).unref(),
-    );
-    kv = (await Promise.race([connection.client.get(key).exec(), timeout])).kvs[0];
+    kv = await readKey(connection.client, key, config.etcd.timeoutMs);
   } catch (err) {
     const problem = connection?.describe(err) ?? etcdProblem(err);
     if (problem.kind === "unreachable") {
@@ -73,15 +71,9 @@ async function checkList(ini: IniRead): Promise<number> {
     connection?.client.close();
   }
 
-  const origin = kv ? `etcd key ${key} (revision ${kv.mod_revision})` : "";
-  const entries: CollectEntry[] = [];
-  if (kv) {
-    const list = parseCollectList(kv.value.toString("utf8"));
-    const screened = screenEntries(list.entries, config.agent.allowPaths);
-    const problems = list.problems.length ? list.problems : [...resolveEntries(screened.inside, config, host).problems, ...screened.problems];
-    if (problems.length) throw new ConfigError(problems.map((message) => ({ file: origin, message })));
-    entries.push(...list.entries);
-  }
+  const origin = `etcd key ${key} (revision ${kv.modRevision})`;
+  const admitted = kv.value === null ? null : admitList(kv.value, config, host);
+  if (admitted?.problems.length) throw new ConfigError(admitted.problems.map((message) => ({ file: origin, message })));
   printSummary(ini);
   const { tls, auth } = config.etcd;
   const security = [tls ? (tls.cert ? "TLS with a client certificate" : "TLS") : "", auth ? `user ${shown(ini, "etcd", "username", auth.username)}` : ""].filter(Boolean);
@@ -89,17 +81,17 @@ async function checkList(ini: IniRead): Promise<number> {
   console.log(`  etcd: ${endpoints}, key ${key} (host ${host.hostname}, ip ${host.ip}${security.map((s) => ", " + s).join("")})`);
   if (config.agent.allowPaths) console.log(`  etcd may name: ${config.agent.allowPaths.patterns.join(", ")}`);
   else console.log(`${pc.yellow("warning")} ${UNCONFINED_WARNING}`);
-  if (!kv) {
+  if (!admitted) {
     console.log(`${pc.yellow("note")} etcd key ${key} is absent: the agent would collect nothing until it is put.`);
     return EXIT_VALID;
   }
   console.log(`Would collect, from ${origin}:`);
-  printEntries(resolveEntries(entries, config, host).resolved, null);
+  printEntries(admitted.resolved, null);
   return EXIT_VALID;
 }
 
 /** The value as the INI wrote it when it came from `${NAME}`: the environment may hold secrets. */
-function shown(ini: IniRead, section: string, key: string, value: string): string {
+export function shown(ini: IniRead, section: string, key: string, value: string): string {
   return ini.fromEnv.get(`${section}\0${key}`) ?? value;
 }
 

@@ -1,9 +1,11 @@
 // Command line: `logagent -c conf.ini`, `logagent check -c conf.ini`, `logagent service ...`,
 // --help, --version. Exit codes: 0 after a requested stop, 2 configuration error, 1 any other
-// fatal error; `check` adds 3 for etcd not answering and 4 for etcd refusing (src/check.ts), `service` has its own.
+// fatal error; `check` adds 3 for etcd not answering and 4 for etcd refusing (src/check.ts), `collect` adds 5
+// for a key changed since it was read (src/collect/collect-args.ts), `service` has its own.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { check } from "./check";
+import { COLLECT_USAGE, type CollectArgs, parseCollectArgs } from "./collect/collect-args";
 import { ConfigError } from "./config/config-error";
 import type { AgentConfig } from "./config/load-ini";
 import { OPTIONS, SECTIONS, describeType } from "./config/options";
@@ -22,6 +24,7 @@ function usage(): string {
     "  logagent -c <conf.ini>          run the agent (in a console, or as the service the service manager started)",
     "  logagent check -c <conf.ini>    validate the INI and the collect list, print what would be collected",
     ...SERVICE_USAGE,
+    ...COLLECT_USAGE,
     "  logagent --help | -h | /? | --version",
     "",
     "Exit codes: 0 after a requested stop (Ctrl+C, SIGTERM, a service stop), 2 configuration error, 1 other fatal error.",
@@ -54,7 +57,8 @@ function resolveConfigPath(given: string): string {
 type Args =
   | { command: "help" | "version" }
   | { command: "run" | "check"; config: string }
-  | { command: "service"; service: ServiceArgs };
+  | { command: "service"; service: ServiceArgs }
+  | { command: "collect"; collect: CollectArgs };
 
 const HELP_FLAGS = ["-h", "--help", "/?", "-?", "/h", "/help"];
 
@@ -64,6 +68,7 @@ function parseArgs(argv: string[]): Args {
   if (argv[0] === "service") {
     return { command: "service", service: parseServiceArgs(argv.slice(1)) };
   }
+  if (argv[0] === "collect") return { command: "collect", collect: parseCollectArgs(argv.slice(1)) };
   let command: "run" | "check" = "run";
   let config: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -138,6 +143,8 @@ async function main(argv: string[]): Promise<number> {
       return runServiceCommand(args.service);
     case "check":
       return check(resolveConfigPath(args.config));
+    case "collect":
+      return (await import("./collect/collect-command")).runCollect(args.collect, resolveConfigPath(args.collect.config));
     case "run": {
       const configPath = resolveConfigPath(args.config);
       if (process.platform === "win32") {
