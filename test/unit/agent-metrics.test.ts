@@ -11,6 +11,7 @@ import { resolveTailSettings, tailDefaults } from "../../src/tail/tail-settings"
 import { METRICS, collectFrom, countKafkaError, kafkaMeter } from "../../src/telemetry/agent-metrics";
 import { Logger, setLogLevel } from "../../src/telemetry/logger";
 import { VERSION } from "../../src/version";
+import { sample } from "../support/scrape";
 
 setLogLevel("error");
 const dir = mkdtempSync(path.join(os.tmpdir(), "agent-metrics-"));
@@ -18,13 +19,6 @@ afterAll(() => {
   collectFrom(null);
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The value of the sample `name{labels}` in a scrape, or undefined when it is absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(",");
-  const line = text.split("\n").find((l) => l.startsWith(want ? `${name}{${want}} ` : `${name} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
-}
 
 test("read, filtered and split lines are counted per entry and topic; lag is what Kafka has not acknowledged", async () => {
   const file = path.join(dir, "app.log");
