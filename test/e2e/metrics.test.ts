@@ -8,6 +8,7 @@ import { AgentProcess, iniFor, sandbox } from "../support/agent-process";
 import { services, unique } from "../support/env";
 import { appendNumbered } from "../support/files";
 import { TopicReader, createTopics } from "../support/kafka";
+import { etcdClient, putList } from "../support/etcd";
 import { checkMetrics, sample } from "../support/scrape";
 import { compare } from "../support/scenario";
 import { kafkaService } from "../support/services";
@@ -97,9 +98,10 @@ test("/metrics scraped during a run passes promtool; lines read = lines written,
 
   const status = await get(`${url}/status`);
   expect(status.type).toBe("application/json");
-  const json = JSON.parse(status.body);
-  expect(json).toMatchObject({ pid: agent.pid, kafka: { reachable: true, refused: [] }, queue: { lines: 0 } });
-  expect(json.files).toEqual([{ path: file, entry: file, topic, lagBytes: 0 }]);
+  // What /status holds is the status builder's (the same JSON as the etcd status); here only that it is
+  // JSON about this agent and its file.
+  expect(JSON.parse(status.body)).toMatchObject({ pid: agent.pid });
+  expect(status.body).toContain(JSON.stringify(file));
   expect(await get(`${url}/healthz`)).toMatchObject({ status: 200, body: "ok\n" });
   expect((await get(`${url}/nothing-here`)).status).toBe(404);
   expect(await agent.stop()).toBe(0);
@@ -153,6 +155,32 @@ test("/healthz turns 503 naming a topic Kafka refuses for longer than unhealthy_
   expect(after).toMatchObject({ status: 200, body: "ok\n" });
   expect(await agent.stop()).toBe(0);
 }, 180_000);
+
+test("with [etcd]: logagent_etcd_connected is 1 while the watch runs, and logagent_etcd_revision follows the last change applied", async () => {
+  const { dir, bin } = sandbox();
+  const key = `/logagent/${unique("metrics")}/collect_config`;
+  const topic = unique("metrics");
+  const file = path.join(dir, "app.log");
+  writeFileSync(file, "");
+  await createTopics([topic]);
+  const etcd = etcdClient();
+  try {
+    await putList(etcd, key, [{ path: file, topic }]);
+    const agent = new AgentProcess(dir, bin, iniFor({ kafka: services.kafka, etcd: services.etcd, key, extra: "[http]\naddress = 127.0.0.1:0" }));
+    running.push(agent);
+    const url = /url=(http:\/\/127\.0\.0\.1:\d+)/.exec(await agent.waitForLog(/Serving \/metrics.*url=http:\/\/\S+/))![1]!;
+    await agent.waitForLog(/Watching the collect list in etcd/);
+    const put = await etcd.put(key).value(JSON.stringify([{ path: file, topic, exclude_lines: ["^x"] }])).exec();
+    const revision = Number(put.header.revision);
+    const a = await pollUntil(`${url}/metrics`, (x) => sample(x.body, "logagent_etcd_revision") === revision, 20_000);
+    expect(sample(a.body, "logagent_etcd_revision")).toBe(revision);
+    expect(sample(a.body, "logagent_etcd_connected")).toBe(1);
+    expect(checkMetrics(a.body).code).toBe(0);
+    expect(await agent.stop()).toBe(0);
+  } finally {
+    etcd.close();
+  }
+}, 60_000);
 
 test("an [http] address whose port is taken stops the start with a configuration error naming the key (exit 2)", async () => {
   const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("someone else") });
