@@ -14,7 +14,7 @@ if [[ ! -x $TOOL ]]; then
   echo "promtool: fetching Debian's prometheus package into $DIR (not installed)" >&2
   work=$(mktemp -d "${TMPDIR:-/tmp}/promtool.XXXXXX")
   trap 'rm -rf "$work"' EXIT
-  chmod 755 "$work" # apt downloads as the _apt user when it can
+  chown _apt "$work" 2>/dev/null || chmod 777 "$work" # apt downloads as the _apt user when it can
   # apt-get download needs the package lists; update them only when the package is not known yet.
   (cd "$work" && apt-get download -q prometheus >&2) || {
     apt-get update -q >&2
