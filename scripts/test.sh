@@ -22,6 +22,10 @@ if ((${#missing[@]})); then
   echo "test: installing ${missing[*]} with apt-get" >&2
   apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
 fi
+# promtool (Prometheus's checker) checks what /metrics serves; taken out of Debian's prometheus
+# package into the cache, never installed (that would start a Prometheus server).
+PROMTOOL=$(scripts/ensure-promtool.sh)
+export PROMTOOL
 BUN=$ROOT/node_modules/.bin/bun
 # The Windows build is tested under Wine, with the shim DLL Wine 8 lacks; this also installs
 # mingw-w64, which the Windows build needs for its embedded helper DLL.

@@ -15,7 +15,11 @@ import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries"
 import { LineQueue } from "./pipeline/line-queue";
 import { FileServer } from "./tail/file-server";
 import { account } from "./tail/unreadable";
+import { type FileLag, METRICS, collectFrom } from "./telemetry/agent-metrics";
+import { judgeHealth } from "./telemetry/health";
+import { HttpServer, ListenError } from "./telemetry/http-server";
 import type { Logger } from "./telemetry/logger";
+import { COMMIT, VERSION } from "./version";
 
 export class Agent {
   private readonly queue: LineQueue;
@@ -23,6 +27,8 @@ export class Agent {
   private readonly sink: KafkaSink;
   private readonly checkpointer: Checkpointer;
   private etcd: EtcdCollectSource | null = null;
+  private http: HttpServer | null = null;
+  private readonly startedAt = new Date();
   private warnedAcks0 = false;
 
   constructor(
@@ -65,6 +71,8 @@ export class Agent {
       staticList = resolved;
     }
     this.log.info("Starting.", { config: config.file, kafka: config.kafka.brokers.join(","), host: this.host.hostname, ip: this.host.ip }, "AgentStarting");
+    // First: an address that cannot be listened on stops the start before anything is read.
+    if (config.http.address) this.serveHttp(config.http.address);
     // Positions first (tailers need them to resume), then the sink so that lines have somewhere to
     // go, then the list source, which starts the tailers.
     await this.checkpointer.load();
@@ -96,6 +104,8 @@ export class Agent {
     this.files.stop();
     const left = await this.sink.stop(timeoutMs);
     await this.checkpointer.stop();
+    this.http?.stop();
+    collectFrom(null);
     if (left > 0) this.log.warn("Stopped before Kafka acknowledged every line read; they are sent again on the next start.", { lines: left }, "AgentStopped");
     else this.log.info("Stopped; every line read was acknowledged by Kafka and positions are saved.", {}, "AgentStopped");
   }
@@ -113,6 +123,51 @@ export class Agent {
     }
     this.applyResolved(resolved, origin);
     return true;
+  }
+
+  private serveHttp(address: NonNullable<AgentConfig["http"]["address"]>): void {
+    const { config } = this;
+    collectFrom({
+      queue: this.queue,
+      openFiles: () => this.files.openFiles(),
+      files: () => this.fileLags(),
+      etcd: () => this.etcd?.watchState() ?? null,
+    });
+    try {
+      this.http = HttpServer.start(
+        address,
+        {
+          metrics: () => METRICS.render(),
+          health: () => judgeHealth(this.sink.health(), Date.now(), config.http.unhealthyAfterMs),
+          status: () => this.status(),
+        },
+        this.log.child("http"),
+      );
+    } catch (err) {
+      if (!(err instanceof ListenError)) throw err;
+      throw new ConfigError([{ file: config.file, section: "http", key: "address", message: `= ${JSON.stringify(`${address.hostname}:${address.port}`)}: ${err.message}` }]);
+    }
+    this.log.info("Serving /metrics, /healthz and /status.", { url: this.http.url });
+  }
+
+  /** Per followed file, for the lag gauges. The lead wires FileServer.describe() in here at merge. */
+  private fileLags(): Iterable<FileLag> {
+    return this.files.lags();
+  }
+
+  /** What /status shows. The lead wires the etcd status builder (telemetry/agent-status.ts) in here at merge. */
+  private status(): unknown {
+    return {
+      version: VERSION,
+      commit: COMMIT ?? null,
+      pid: process.pid,
+      started: this.startedAt.toISOString(),
+      host: this.host.hostname,
+      kafka: this.sink.health(),
+      etcd: this.etcd ? this.etcd.watchState() : null,
+      queue: { lines: this.queue.pending + this.queue.unsettled, bytes: this.queue.bytes },
+      files: [...this.fileLags()],
+    };
   }
 
   private applyResolved(entries: ResolvedEntry[], origin: string): void {

@@ -106,6 +106,7 @@ function printSummary(ini: IniRead): void {
   // Never the password: this output is pasted into tickets.
   console.log(`  kafka: ${shown(ini, "kafka", "address", kafka.brokers.join(", "))} (client id ${shown(ini, "kafka", "client_id", kafka.clientId)}${security.length ? ", " + security.join(", ") : ""})`);
   console.log(`  state: ${shown(ini, "agent", "state_dir", config.agent.stateDir)}`);
+  if (config.http.address) console.log(`  http: ${shown(ini, "http", "address", `${config.http.address.hostname}:${config.http.address.port}`)} (/metrics, /healthz, /status)`);
   if (ini.fromEnv.size) {
     const from = [...ini.fromEnv].map(([id, written]) => `[${id.split("\0")[0]}] ${id.split("\0")[1]} = ${written}`);
     console.log(`  from the environment: ${from.join(", ")}`);

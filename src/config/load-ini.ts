@@ -19,6 +19,7 @@ import { ConfigError, type ConfigProblem } from "./config-error";
 import { type Environment, expandVariables } from "./env-vars";
 import { detectHost } from "./host";
 import { decodeIni, type IniKey, type IniSection, parseIniText } from "./ini-text";
+import { type ListenAddress, parseListenAddress } from "./listen-address";
 import { PEM_FILE_LIMIT, readOptionFile } from "./option-file";
 import { ENTRY_OPTIONS, OPTIONS, type OptionId, type OptionSpec, type OptionValues, SECTIONS, describeType, findOption, isListOption, parseOptionValue } from "./options";
 
@@ -88,6 +89,11 @@ export interface AgentConfig {
   };
   /** Entries from [collect.NAME] sections. */
   collect: CollectEntry[];
+  http: {
+    /** Null when [http] address is empty: no server. */
+    address: ListenAddress | null;
+    unhealthyAfterMs: number;
+  };
 }
 
 const COLLECT_PREFIX = "collect.";
@@ -277,6 +283,8 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     const kind = nonFileKind(where);
     if (kind) problems.push({ file, line: lineOf("agent", "log_file"), section: "agent", key: "log_file", message: `= ${JSON.stringify(logFile)}: is ${kind}; it must be a regular file, or not exist yet` });
   }
+  const httpAddress = v("http.address") ? parseListenAddress(v("http.address")) : null;
+  if (httpAddress && "problem" in httpAddress) problems.push({ file, line: lineOf("http", "address"), section: "http", key: "address", message: httpAddress.problem });
   const allow = AllowPaths.compile(v("agent.allow_paths") ?? []);
   for (const message of allow.problems) problems.push({ file, line: lineOfValue("agent", "allow_paths", message), section: "agent", key: "allow_paths", message });
   // Entries are resolved against [kafka], [agent] and [fields] below; that needs those sections
@@ -327,6 +335,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       shutdownTimeoutMs: v("agent.shutdown_timeout_ms"),
     },
     collect: collect.entries,
+    http: { address: httpAddress as ListenAddress | null, unhealthyAfterMs: v("http.unhealthy_after_s") * 1000 },
   };
 
   // What only shows when an entry is resolved against the rest (topic placeholders, a glob path,

@@ -31,6 +31,7 @@ export const SECTIONS = {
   fields: "Free-form `name = value` pairs: static fields for the JSON envelope and for `{name}` in topic templates. Optional.",
   etcd: "Where this host's collect list lives. Optional: without it the list comes from [collect.NAME] sections.",
   agent: "How the agent itself behaves, and how files are read. Optional. Keys marked per entry can be overridden in a collect entry.",
+  http: "The metrics and health server (/metrics, /healthz, /status). Optional: off unless address is set.",
 } as const;
 
 // The rows keep their literal types (`as const`) so that OptionValues below is derived from them;
@@ -99,6 +100,8 @@ const TABLE = [
   { section: "agent", key: "checkpoint_interval_ms", type: { kind: "int", min: 100, max: 600_000 }, default: "1000", description: "How often positions are saved durably (fsynced) to state_dir. Between saves each acknowledgement is journaled without fsync: after the agent is killed only the lines in flight are sent again; after the machine crashes, at most the lines acknowledged in this window." },
   { section: "agent", key: "forget_after_s", type: { kind: "int", min: 60, max: 10 * 365 * 86400 }, default: String(7 * 86400), description: "A file not seen for this long is dropped from the saved positions." },
   { section: "agent", key: "shutdown_timeout_ms", type: { kind: "int", min: 0, max: 3_600_000 }, default: "10000", description: "On SIGINT/SIGTERM, how long to wait for lines in flight to be acknowledged." },
+  { section: "http", key: "address", type: { kind: "string" }, default: "", description: "Where the metrics and health server listens, `host:port`: `127.0.0.1:9700` for this host only, `:9700` for every interface, port 0 for any free port (logged). Empty: no server. It serves `/metrics` (Prometheus text format), `/healthz` and `/status` (see Metrics and health)." },
+  { section: "http", key: "unhealthy_after_s", type: { kind: "int", min: 1, max: 86_400 }, default: "60", description: "`/healthz` answers 503 once Kafka has been unreachable (or has refused the credentials), or has refused a topic, for this many seconds; shorter outages are left to the retries." },
 ] as const satisfies readonly OptionSpec[];
 
 export const OPTIONS: readonly OptionSpec[] = TABLE;

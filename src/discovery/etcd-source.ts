@@ -93,6 +93,11 @@ export class EtcdCollectSource {
     this.connection?.client.close();
   }
 
+  /** For /metrics and status: whether a watch runs, and the revision of the last change applied (null until the key is read). */
+  watchState(): { connected: boolean; revision: bigint | null } {
+    return { connected: this.state === State.Watching, revision: this.revision };
+  }
+
   /** A method, not an inline comparison: `stop()` changes the state while `run()` awaits. */
   private stopped(): boolean {
     return this.state === State.Stopped;

@@ -19,6 +19,8 @@ import type { Output } from "../discovery/entry-output";
 import type { DeliveryTracker } from "../pipeline/delivery-tracker";
 import type { LineBlock } from "../pipeline/line-block";
 import type { LineQueue } from "../pipeline/line-queue";
+import { countKafkaError } from "../telemetry/agent-metrics";
+import type { KafkaHealth } from "../telemetry/health";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { classify, type FailureKind } from "./errors";
@@ -61,7 +63,11 @@ export class KafkaSink implements LaneOwner {
   private loop: Promise<void> | null = null;
   private outageSince: number | null = null;
   private authFailing = false;
-  private blocked = new Set<string>();
+  /** Refused topics: since when (ms since the epoch) and why. */
+  private blocked = new Map<string, { since: number; reason: string }>();
+  /** When the brokers last became reachable or unreachable (ms since the epoch), and the outage's last cause. */
+  private reachabilityChanged = Date.now();
+  private outageCause = "";
   /** Refused topics not said yet: refused as unknown (being created, perhaps), since when. */
   private creating = new Map<string, number>();
   private wakeSleepers: (() => void)[] = [];
@@ -123,6 +129,17 @@ export class KafkaSink implements LaneOwner {
 
   running(): boolean {
     return this.isRunning;
+  }
+
+  /** Whether the brokers take requests, and which topics they refuse, each since when and why (/healthz, status). */
+  health(): KafkaHealth {
+    const reachable = this.outageSince === null;
+    return {
+      reachable,
+      since: this.reachabilityChanged,
+      cause: reachable ? null : this.outageCause,
+      refused: [...this.blocked].map(([topic, { since, reason }]) => ({ topic, since, reason })),
+    };
   }
 
   producer(): ProducerStamp {
@@ -231,6 +248,8 @@ export class KafkaSink implements LaneOwner {
     const moved = new Set<DeliveryTracker>();
     for (const block of blocks) {
       if (block.tracker.settle(block.ticket)) moved.add(block.tracker);
+      block.meter?.sentLines.inc(block.count);
+      block.meter?.sentBytes.inc(block.valueBytes);
       block.release();
       this.queue.settle(block);
     }
@@ -263,6 +282,7 @@ export class KafkaSink implements LaneOwner {
       return;
     }
     this.oversized++;
+    if (what.block?.meter) (what.truncated ? what.block.meter.truncatedLines : what.block.meter.splitLines).inc();
     this.log.warn(`Kafka refused a message as too large; it was ${what.truncated ? "truncated to half" : "split in two"}.`, {
       topic: lane.topic,
       path: what.block?.path,
@@ -275,11 +295,12 @@ export class KafkaSink implements LaneOwner {
 
   /** Says a failure once: per refused topic, per credentials problem, per outage. */
   private report(topic: string | null, kind: FailureKind, cause: string, lines: number, onWire = 0): void {
+    countKafkaError(topic, kind);
     if (kind === "too-large") return; // handled by the lane, and said by `shrank`
     if (kind === "topic" && topic !== null) {
       const now = performance.now();
       if (!this.blocked.has(topic)) {
-        this.blocked.add(topic);
+        this.blocked.set(topic, { since: Date.now(), reason: cause });
         this.events.topicBlocked(topic, true);
         if (this.config.autoCreateTopics && BEING_CREATED.test(cause)) {
           // A topic the broker creates on first use is refused until its partitions have leaders, for
@@ -296,6 +317,8 @@ export class KafkaSink implements LaneOwner {
       this.log.error("Kafka refuses this topic; its entries wait and retry, the others go on.", { topic, cause, lines }, "KafkaTopicRefused");
       return;
     }
+    if (this.outageSince === null) this.reachabilityChanged = Date.now();
+    this.outageCause = kind === "auth" ? `credentials rejected: ${cause}` : cause;
     if (kind === "auth") {
       if (!this.authFailing) this.log.error("Kafka rejected the agent's credentials; retrying. Check sasl_username and sasl_password.", { brokers: this.config.brokers.join(","), cause }, "KafkaCredentialsRejected");
       this.authFailing = true;
@@ -321,6 +344,7 @@ export class KafkaSink implements LaneOwner {
     if (this.authFailing) this.log.info("Kafka accepts the agent's credentials again.", {}, "KafkaCredentialsAccepted");
     this.authFailing = false;
     if (this.outageSince === null) return;
+    this.reachabilityChanged = Date.now();
     const seconds = ((performance.now() - this.outageSince) / 1000).toFixed(1);
     this.outageSince = null;
     this.log.info(
@@ -332,6 +356,7 @@ export class KafkaSink implements LaneOwner {
 
   private oversize(block: LineBlock, line: number, pieces: number, limit: number): void {
     this.oversized++;
+    block.meter?.[this.config.oversize === "split" ? "splitLines" : "truncatedLines"].inc();
     this.log.warn(`Line longer than max_message_bytes was ${this.config.oversize === "split" ? `split into ${pieces} messages` : "truncated"}.`, {
       path: block.path,
       offset: block.offsets[line],

@@ -14,6 +14,7 @@
 // line waits as long as Kafka does.
 import type { Compression } from "../discovery/entry-output";
 import type { LineBlock } from "../pipeline/line-block";
+import { type KafkaMeter, kafkaMeter } from "../telemetry/agent-metrics";
 import { Backoff } from "../util/backoff";
 import { type KafkaConnection, sendFrame } from "./broker-link";
 import { classify, DUPLICATE_SEQUENCE_NUMBER, errorFromCode, type FailureKind } from "./errors";
@@ -97,6 +98,8 @@ export class PartitionLane {
   private maxValueBytes: number;
   /** Batches handed to a socket: their frame is copied before it is changed (a dead socket may still hold it). */
   private readonly written = new WeakSet<LineBatch>();
+  private readonly meter: KafkaMeter;
+  private readonly sent = new WeakSet<LineBatch>();
 
   constructor(
     readonly topic: string,
@@ -111,6 +114,7 @@ export class PartitionLane {
     this.stamped = owner.producer().version;
     this.maxBatchBytes = s.batchMaxBytes;
     this.maxValueBytes = s.maxMessageBytes;
+    this.meter = kafkaMeter(topic);
   }
 
   /** Lines waiting or on the wire. */
@@ -242,6 +246,11 @@ export class PartitionLane {
   private send(connection: KafkaConnection, batch: LineBatch): void {
     if (this.written.has(batch)) this.ownFrame(batch); // its correlation id is about to change
     this.written.add(batch);
+    // `written` forgets a batch that is stamped again; `sent` does not, so every retry is counted.
+    if (this.sent.has(batch)) this.meter.retries.inc();
+    else this.sent.add(batch);
+    this.meter.requests.inc();
+    const sentAt = performance.now();
     let answer: Promise<ProduceResponse | null>;
     try {
       answer = sendFrame(connection, batch.frame, this.acks !== 0, this.owner.settings.requestTimeoutMs + 5000);
@@ -249,8 +258,14 @@ export class PartitionLane {
       answer = Promise.reject(err);
     }
     answer.then(
-      (response) => this.answered(batch, response, null),
-      (err) => this.answered(batch, null, err),
+      (response) => {
+        this.meter.latency.observe((performance.now() - sentAt) / 1000);
+        this.answered(batch, response, null);
+      },
+      (err) => {
+        this.meter.latency.observe((performance.now() - sentAt) / 1000);
+        this.answered(batch, null, err);
+      },
     );
   }
 

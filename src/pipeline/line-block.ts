@@ -12,6 +12,7 @@
 import type { Output } from "../discovery/entry-output";
 import type { SharedBuffer } from "./buffer-pool";
 import type { DeliveryTracker } from "./delivery-tracker";
+import type { FlowMeter } from "../telemetry/agent-metrics";
 
 /**
  * Memory a queued line costs beyond its bytes: its slots in a block's arrays, its record in a request
@@ -35,6 +36,8 @@ export class LineBlock {
   end = 0;
   /** Set when the block is handed over. */
   output!: Output;
+  /** Its entry's counters (set when it is handed over): the sink counts the block as sent there. */
+  meter: FlowMeter | null = null;
   ticket = -1;
   /** When its lines were read, in ms since the epoch (the JSON envelope's timestamp). */
   time = 0;

@@ -74,6 +74,9 @@ export class FileReader {
   offset: number;
   /** Lines longer than max_line_bytes seen so far (split or truncated). */
   longLines = 0;
+  /** Lines (or multiline events) include_lines/exclude_lines kept from Kafka so far, and their file bytes. */
+  filteredLines = 0;
+  filteredBytes = 0;
   /** Bytes up to here have been looked at and hold no complete line after `offset`. */
   private scannedTo: number;
   private handle: TailHandle | null;
@@ -160,7 +163,7 @@ export class FileReader {
   /** New settings (the entry changed) apply from the next line; an event being gathered is sent first. */
   reformat(format: ReaderFormat, sink: LineSink): void {
     this.begin(sink, null, null);
-    this.processor.flush(this.emit, this.skip);
+    this.processor.flush(this.emit, this.filtered);
     this.end();
     this.format = format;
     if (format.lines.encoding !== this.encoding && this.bomBytes === 0) this.encoding = format.lines.encoding;
@@ -212,13 +215,13 @@ export class FileReader {
     let lines = 0;
     if (size < this.offset) {
       // copytruncate or `> file`: the content we were reading is gone; what is there now is new.
-      lines += this.processor.flush(this.emit, this.skip);
+      lines += this.processor.flush(this.emit, this.filtered);
       this.skippingRest = false;
       this.sniff(this.pread(0, 4));
       this.seek(0);
       truncated = true;
     }
-    lines += this.processor.flushDue(now, this.emit, this.skip);
+    lines += this.processor.flushDue(now, this.emit, this.filtered);
     if (size <= this.scannedTo) return { lines, more: false, truncated, size };
     if (room.lines <= 0 || room.bytes <= 0) return { lines, more: true, truncated, size };
     if (this.skippingRest) return { lines, more: this.passOverRest(size), truncated, size };
@@ -240,7 +243,7 @@ export class FileReader {
       // A line longer than the limit and not finished yet: hand out its first part now.
       const cut = this.cut(buf, maxLineBytes);
       this.longLines++;
-      this.processor.line(buf.subarray(0, cut), base, base + cut, now, this.emit, this.skip);
+      this.processor.line(buf.subarray(0, cut), base, base + cut, now, this.emit, this.filtered);
       lines++;
       consumed = cut;
       this.skippingRest = this.format.longLines === "truncate";
@@ -262,7 +265,7 @@ export class FileReader {
         if (room.lines <= 0 || room.bytes <= 0) break; // the queue's bound is reached
         if (s.end - s.start > maxLineBytes) lines += this.longLine(buf, s.start, s.end, base, base + s.next, now);
         else {
-          this.processor.line(buf.subarray(s.start, s.end), base + s.start, base + s.next, now, this.emit, this.skip);
+          this.processor.line(buf.subarray(s.start, s.end), base + s.start, base + s.next, now, this.emit, this.filtered);
           lines++;
         }
         consumed = s.next;
@@ -298,12 +301,12 @@ export class FileReader {
       this.scannedTo = this.offset;
       if (this.skippingRest) this.skip(start, this.offset);
       else {
-        this.processor.line(trimCR(buf, this.encoding), start, this.offset, now, this.emit, this.skip);
+        this.processor.line(trimCR(buf, this.encoding), start, this.offset, now, this.emit, this.filtered);
         lines++;
       }
       this.skippingRest = false;
     }
-    return lines + this.processor.flush(this.emit, this.skip);
+    return lines + this.processor.flush(this.emit, this.filtered);
   }
 
   /** Lets go of the handle (close_inactive); `reattach` takes the file back when it grows. */
@@ -333,7 +336,7 @@ export class FileReader {
     while (at < end) {
       const piece = this.cut(buf.subarray(at, end), this.format.maxLineBytes);
       const last = at + piece >= end || this.format.longLines === "truncate";
-      this.processor.line(buf.subarray(at, at + piece), base + at, last ? next : base + at + piece, now, this.emit, this.skip);
+      this.processor.line(buf.subarray(at, at + piece), base + at, last ? next : base + at + piece, now, this.emit, this.filtered);
       lines++;
       if (last) break;
       at += piece;
@@ -430,6 +433,13 @@ export class FileReader {
     block.ticket = block.tracker.issue(block.end);
     this.sink!(block);
   }
+
+  /** The LineProcessor's skip: a line filtered out, counted, then passed over like any bytes that send nothing. */
+  private readonly filtered: Skip = (start, end) => {
+    this.filteredLines++;
+    this.filteredBytes += end - start;
+    this.skip(start, end);
+  };
 
   /** Bytes that send nothing (a filtered line, the rest of a truncated line): settled at once, in order. */
   private readonly skip: Skip = (_start, end) => {

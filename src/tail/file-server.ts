@@ -11,6 +11,7 @@
 import type { Output } from "../discovery/entry-output";
 import type { ResolvedEntry } from "../discovery/resolve-entries";
 import type { LineQueue } from "../pipeline/line-queue";
+import { flowMeter } from "../telemetry/agent-metrics";
 import type { Logger } from "../telemetry/logger";
 import type { LineSink } from "./file-reader";
 import type { TailSettings } from "./tail-settings";
@@ -90,6 +91,7 @@ export class FileServer {
       } else if (tailer.output.topic !== output.topic) {
         this.log.info("Topic changed; later lines go to the new topic.", { path: entry.path, from: tailer.output.topic, to: output.topic });
         tailer.output = output;
+        tailer.meter = flowMeter(entry.path, output.topic);
       } else if (JSON.stringify(tailer.output) !== JSON.stringify(output)) {
         this.log.info("Output settings changed; later lines use them.", { path: entry.path, topic: output.topic });
         tailer.output = output;
@@ -125,6 +127,11 @@ export class FileServer {
     let n = 0;
     for (const t of this.tailers.values()) n += t.openFiles();
     return n;
+  }
+
+  /** Each followed file and how many of its bytes Kafka has not acknowledged yet (read at scrape time). */
+  *lags(): Iterable<{ path: string; entry: string; topic: string; lagBytes: number }> {
+    for (const t of this.tailers.values()) for (const f of t.lags()) yield { ...f, entry: t.path, topic: t.output.topic };
   }
 
   private createTailer(path: string, output: Output, settings: TailSettings): Tailer {
@@ -181,10 +188,14 @@ export class FileServer {
         continue;
       }
       const output = tailer.output;
+      const meter = tailer.meter;
       // The reader counts `room` down as it reads; each block it hands over is queued whole.
       const sink: LineSink = (block) => {
         block.output = output;
         block.time = time;
+        block.meter = meter;
+        meter.readLines.inc(block.count);
+        meter.readBytes.inc(block.valueBytes);
         this.queue.push(block);
       };
       // Not `more ||= tailer.poll(...)`: that would skip polling every tailer after the first busy one.

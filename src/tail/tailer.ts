@@ -20,6 +20,7 @@ import type { SavedPosition } from "../checkpoint/saved-position";
 import type { TrackedFile } from "../checkpoint/tracked-file";
 import type { Output } from "../discovery/entry-output";
 import type { Logger } from "../telemetry/logger";
+import { flowMeter, type FlowMeter } from "../telemetry/agent-metrics";
 import { Backoff } from "../util/backoff";
 import { identityKey, identityOf, sameFile, type FileIdentity } from "./file-identity";
 import type { Room } from "../pipeline/line-queue";
@@ -154,6 +155,8 @@ export class Tailer implements HintTarget {
   /** Folders a glob covers that cannot be listed, with the code logged. */
   private failedDirs = new Map<string, string>();
   private lastLongLineLog = 0;
+  /** The entry's counters (/metrics); the file server gives it a new one when the topic changes. */
+  meter: FlowMeter;
   /** Counts polls, so that a file is read at most once in each. */
   private polls = 0;
   /** A hint named something the entry may match but does not follow: look at the names again soon. */
@@ -173,7 +176,9 @@ export class Tailer implements HintTarget {
     public output: Output,
     private options: TailerOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.meter = flowMeter(path, output.topic);
+  }
 
   /** New tail settings for the same entry: they apply from the next line of each file. */
   set settings(settings: TailSettings) {
@@ -277,6 +282,13 @@ export class Tailer implements HintTarget {
     let n = 0;
     for (const f of this.files.values()) if (f.reader && !f.reader.closed) n++;
     return n;
+  }
+
+  /** Each open file's bytes not yet acknowledged by Kafka (its size minus the saved position). */
+  *lags(): Iterable<{ path: string; lagBytes: number }> {
+    for (const f of this.files.values()) {
+      if (f.reader && !f.reader.closed) yield { path: f.reader.path, lagBytes: Math.max(0, f.reader.size() - f.reader.acked) };
+    }
   }
 
   // ---------------------------------------------------------------- hints (fs.watch)
@@ -520,7 +532,9 @@ export class Tailer implements HintTarget {
         busy = true;
         // A file that cannot be read now is not read to its end: it is kept until it can be.
         if (!f.trouble && !result.more && now - f.lastGrowthAt >= this.options.rotateWaitMs && room.lines > 0) {
+          const [long, filtered, filteredBytes] = [reader.longLines, reader.filteredLines, reader.filteredBytes];
           result.lines += reader.flushPartial(sink, now);
+          this.count(reader, long, filtered, filteredBytes);
           this.log.info("Closed rotated file after reading it to the end.", { path: this.path, file: f.name, offset: reader.offset });
           this.forget(f);
           return result;
@@ -757,8 +771,11 @@ export class Tailer implements HintTarget {
   private safeRead(f: Followed, reader: FileReader, room: Room, sink: LineSink, now: number, size?: number): PollResult & { size: number } {
     try {
       const before = reader.longLines;
+      const filtered = reader.filteredLines;
+      const filteredBytes = reader.filteredBytes;
       const offset = reader.offset;
       const r = reader.read(room, sink, now, size);
+      this.count(reader, before, filtered, filteredBytes);
       this.readable(f, { path: this.path, file: f.name, offset });
       if (r.truncated) this.log.warn("File was truncated; reading it again from the start.", { path: this.path, file: f.name });
       if (reader.longLines !== before && now - this.lastLongLineLog >= 10_000) {
@@ -773,6 +790,15 @@ export class Tailer implements HintTarget {
       this.cannotRead(f, err, now);
       return { lines: 0, more: false, size: -1 };
     }
+  }
+
+  /** What a read filtered out or cut, added to the entry's counters once per read rather than per line. */
+  private count(reader: FileReader, longBefore: number, filteredBefore: number, filteredBytesBefore: number): void {
+    if (reader.filteredLines !== filteredBefore) {
+      this.meter.filteredLines.inc(reader.filteredLines - filteredBefore);
+      this.meter.filteredBytes.inc(reader.filteredBytes - filteredBytesBefore);
+    }
+    if (reader.longLines !== longBefore) (this.options.settings.longLines === "split" ? this.meter.splitLines : this.meter.truncatedLines).inc(reader.longLines - longBefore);
   }
 
   private reformat(sink: LineSink): void {

@@ -161,3 +161,22 @@ test("[agent] allow_paths: globs as repeated key[] lines; a bad one names its ow
   ]);
   expect(problems(`${TUTORIAL}[agent]\nallow_paths[] = /var/log/**\nallow_paths[] = /var/{a\n`)).toEqual(['/etc/logagent/conf.ini:11: [agent] allow_paths = "/var/{a": is not a valid glob (unclosed "{" at character 6)']);
 });
+
+const HTTP_BASE = "[kafka]\naddress = 127.0.0.1:9092\n\n[collect.app]\npath = /var/log/app.log\ntopic = app\n";
+
+test("without [http] there is no server; unhealthy_after_s defaults to 60 s", () => {
+  const c = parseIni(HTTP_BASE, "/etc/logagent/conf.ini");
+  expect(c.http).toEqual({ address: null, unhealthyAfterMs: 60_000 });
+});
+
+test("[http] address and unhealthy_after_s are read", () => {
+  const c = parseIni(`${HTTP_BASE}\n[http]\naddress = 127.0.0.1:9700\nunhealthy_after_s = 5\n`, "/etc/logagent/conf.ini");
+  expect(c.http).toEqual({ address: { hostname: "127.0.0.1", port: 9700 }, unhealthyAfterMs: 5000 });
+});
+
+test("a bad [http] address names the file, line, section, key and value", () => {
+  expect(problems(`${HTTP_BASE}\n[http]\naddress = 127.0.0.1\nunhealthy_after_s = 0\n`)).toEqual([
+    '/etc/logagent/conf.ini:9: [http] address = "127.0.0.1": must be host:port, e.g. 127.0.0.1:9700 (or [::1]:9700, or :9700 for every interface)',
+    '/etc/logagent/conf.ini:10: [http] unhealthy_after_s = "0": must be an integer from 1 to 86400',
+  ]);
+});
