@@ -64,11 +64,7 @@ async function agent(sections: (dir: string) => string, files: number, kafkaExtr
   const sasl = `sasl_mechanism = plain\nsasl_username = ${env("KAFKA_SASL_PLAIN_USER")}\nsasl_password = ${env("KAFKA_SASL_PLAIN_PASSWORD")}`;
   const a = new AgentProcess(box.dir, box.bin, iniFor({ kafka: env("KAFKA_SASL_BROKERS"), kafkaExtra: [sasl, kafkaExtra].filter(Boolean).join("\n"), extra: "from = beginning\n" + sections(box.dir) }));
   running.push(a);
-  const deadline = Date.now() + 20_000;
-  while ((a.log.match(/Following file|File does not exist yet/g)?.length ?? 0) < files) {
-    if (Date.now() > deadline || !a.running) throw new Error(`agent did not follow ${files} files; its log:\n${a.log}`);
-    await Bun.sleep(50);
-  }
+  await a.waitForTailers(files);
   return Object.assign(a, { box: box.dir });
 }
 
@@ -130,13 +126,14 @@ test("with a dead-letter topic, the lines of an entry whose topic the agent may 
   expect(r.values(fine).length).toBe(300);
 }, 180_000);
 
-test("a compacted topic refuses the lines without a key: those alone go to the dead-letter topic, the keyed lines of the same batches to the topic", async () => {
+// With the idempotent producer, a batch taken out of a partition's sequence makes the later ones numbered again.
+test.each([["plain", ""], ["idempotent", "idempotent = true"]])("a compacted topic refuses the lines without a key: those alone go to the dead-letter topic, the keyed lines of the same batches to the topic (%s producer)", async (_, producer) => {
   const compacted = unique("dl-compacted");
   const dlq = unique("dl-dlq");
   await createTopics([compacted], 2, { "cleanup.policy": "compact" });
   await createTopics([dlq]);
   const r = await reader([compacted, dlq]);
-  const a = await agent((d) => section("c", `${d}/c.log`, compacted, "key = pattern\nkey_pattern = ^id=(\\d+)"), 1, `dead_letter_topic = ${dlq}`);
+  const a = await agent((d) => section("c", `${d}/c.log`, compacted, "key = pattern\nkey_pattern = ^id=(\\d+)"), 1, `dead_letter_topic = ${dlq}\n${producer}`);
   const lines = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? `id=${i} keyed` : `nokey-${i}`));
   await Bun.write(`${a.box}/c.log`, lines.join("\n") + "\n");
   const keyed = lines.filter((l) => l.startsWith("id="));
