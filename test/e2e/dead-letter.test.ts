@@ -169,7 +169,7 @@ test("without a dead-letter topic an entry whose topic the agent may not write w
   await a.waitForLog(new RegExp(`INFO .*Kafka accepts this topic again.*topic=${denied}.*waited_s=`));
 }, 180_000);
 
-test("a dead-letter topic the agent may not write either: the refused lines wait, none dropped, and go there once its ACL is removed", async () => {
+test("a dead-letter topic the agent may not write either: the refused lines wait, none dropped (also across a restart), and go there once its ACL is removed", async () => {
   const denied = unique("dl2-denied");
   const dlq = unique("dl2-dlq");
   await createTopics([denied, dlq]);
@@ -185,12 +185,17 @@ test("a dead-letter topic the agent may not write either: the refused lines wait
   await Bun.sleep(15_000);
   expect(r.values(dlq)).toEqual([]);
   expect(count(a.log, /The dead-letter topic refuses records too/)).toBe(1);
+  // Their positions stay before them: an agent restarted meanwhile sends them again.
+  expect(await a.stop()).toBe(0);
+  const b = new AgentProcess(a.dir, a.bin, await Bun.file(`${a.dir}/conf.ini`).text());
+  running.push(b);
+  await b.waitForLog(new RegExp(`The dead-letter topic refuses records too.*topic=${denied}`), 30_000);
   await acls("delete", denyWrite(dlq));
   // The sender's backoff is at most 30 s.
   const got = await r.waitFor(dlq, 100, 60_000);
-  if (got.length !== 100) console.log(a.log.split("\n").filter((l) => !/DEBUG/.test(l) || /dead-letter/.test(l)).join("\n"));
+  if (got.length !== 100) console.log(b.log.split("\n").filter((l) => !/DEBUG/.test(l) || /dead-letter/.test(l)).join("\n"));
   expect(sorted(got)).toEqual(sorted(numbered("d", 0, 100)));
   expect(r.values(denied)).toEqual([]);
-  await a.waitForLog(/INFO .*The dead-letter topic accepts records again/);
+  await b.waitForLog(/INFO .*The dead-letter topic accepts records again/);
   await acls("delete", [{ topic: denied, operation: "ALL", permission: "DENY" }]);
 }, 180_000);
