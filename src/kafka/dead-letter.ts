@@ -10,13 +10,16 @@
 // Dead letters are rare and small, so they take kafkajs's own encoder
 // (KafkaClient.produce) rather than the lanes. A dead-letter topic that is
 // itself refused, or away, is retried for ever, as any line is: the lines
-// wait, and the sink says so; nothing is dropped.
+// wait, their topics' entries stop reading (as for a refused topic), and it
+// is said once when it starts and once when it ends; nothing is dropped.
 import murmur2 from "kafkajs/src/producer/partitioners/default/murmur2";
 import { Backoff } from "../util/backoff";
 import { deadLetterRecords, type DeadLetterRecord } from "./dead-letter-records";
 import { classify, type FailureKind } from "./errors";
+import type { Logger } from "../telemetry/logger";
 import type { KafkaClient } from "./kafka-client";
 import type { Range } from "./request-builder";
+import { type WaitingTopics, waitedSeconds } from "./waiting-topics";
 
 /** The most bytes of values and headers in one request to the dead-letter topic (its limit is 1 MiB by default). */
 const CHUNK_BYTES = 256 * 1024;
@@ -36,28 +39,43 @@ export interface DeadLetterJob {
 /** What the sender needs from the sink. */
 export interface DeadLetterOwner {
   readonly client: KafkaClient;
+  /** The topics whose lines wait, shared with the sink (`KafkaSink.waiting()`). */
+  readonly waits: WaitingTopics;
   running(): boolean;
   nap(ms: number): Promise<void>;
-  /** The dead-letter topic did not take a request: `topics` are the refused topics whose lines now wait. */
-  deadLetterFailed(kind: FailureKind, cause: string, topics: Set<string>): void;
-  /** The dead-letter topic took a request after failing. */
-  deadLetterAccepted(): void;
+  /** Stop or resume reading the entries of `topic`. */
+  blockTopic(topic: string, blocked: boolean): void;
+  /** Lines of `topic` not yet acknowledged, for the log. */
+  linesFor(topic: string): number;
+  /** The dead-letter topic failed for a reason that is no refusal (Kafka away): said as an outage. */
+  outage(kind: FailureKind, cause: string): void;
 }
 
 export class DeadLetterSender {
+  /** Lines (records, for split lines) the dead-letter topic acknowledged so far. */
+  delivered = 0;
   private readonly jobs: DeadLetterJob[] = [];
   private sending = false;
   /** Records of the first job already acknowledged (after a failure, the rest goes again). */
   private sent = 0;
   private records: DeadLetterRecord[] | null = null;
+  /** Refused topics whose dead letters have been said (once per topic). */
+  private readonly said = new Set<string>();
+  /** Topics whose lines wait because the dead-letter topic refuses them too. */
+  private readonly blocked = new Set<string>();
 
   constructor(
     readonly topic: string,
     private readonly hostname: string,
     private readonly owner: DeadLetterOwner,
+    private readonly log: Logger,
   ) {}
 
   add(job: DeadLetterJob): void {
+    if (!this.said.has(job.topic)) {
+      this.said.add(job.topic);
+      this.log.warn("Kafka refuses records of this topic for good; they go to the dead-letter topic, and the entry goes on.", { topic: job.topic, dead_letter_topic: this.topic, cause: job.cause, lines: job.lines }, "KafkaDeadLettered");
+    } else this.log.debug("Records refused for good go to the dead-letter topic.", { topic: job.topic, cause: job.cause, lines: job.lines });
     this.jobs.push(job);
     if (!this.sending) void this.drain();
   }
@@ -89,7 +107,7 @@ export class DeadLetterSender {
         } catch (err) {
           const { kind, cause } = classify(err);
           failing = true;
-          this.owner.deadLetterFailed(kind, cause, new Set(this.jobs.map((j) => j.topic)));
+          this.failed(kind, cause);
           await this.owner.client.refreshMetadata().catch(() => {});
           await this.owner.nap(backoff.delayMs());
           backoff = backoff.next();
@@ -99,13 +117,41 @@ export class DeadLetterSender {
         this.records = null;
         this.sent = 0;
         backoff = backoff.reset();
-        if (failing) this.owner.deadLetterAccepted();
+        if (failing) this.accepted();
         failing = false;
+        this.delivered += job.lines;
         job.done();
       }
     } finally {
       this.sending = false;
     }
+  }
+
+  /** A refusal makes the refused topics' lines wait: said once per topic, and their entries stop reading. */
+  private failed(kind: FailureKind, cause: string): void {
+    if (kind !== "refused" && kind !== "topic") return this.owner.outage(kind, cause);
+    const now = Date.now();
+    for (const topic of new Set(this.jobs.map((j) => j.topic))) {
+      if (this.blocked.has(topic)) continue;
+      this.blocked.add(topic);
+      this.owner.waits.begin(topic, `dead-letter topic ${this.topic}: ${cause}`, now);
+      this.owner.blockTopic(topic, true);
+      this.log.error("The dead-letter topic refuses records too; this topic's refused lines wait, none is dropped.", { topic, dead_letter_topic: this.topic, cause, lines: this.owner.linesFor(topic) }, "KafkaDeadLetterRefused");
+    }
+  }
+
+  private accepted(): void {
+    for (const topic of this.blocked) {
+      const wait = this.owner.waits.end(topic);
+      this.owner.blockTopic(topic, false);
+      this.log.info("The dead-letter topic accepts records again; this topic's refused lines go there.", { topic, dead_letter_topic: this.topic, waited_s: waitedSeconds(wait) }, "KafkaDeadLetterAccepted");
+    }
+    this.blocked.clear();
+  }
+
+  /** `topic`'s lines wait for the dead-letter topic (not for their own). */
+  waitsFor(topic: string): boolean {
+    return this.blocked.has(topic);
   }
 }
 

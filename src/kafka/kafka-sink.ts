@@ -30,7 +30,7 @@ import { type LaneOwner, type LaneSettings, PartitionLane, type ProducerStamp } 
 import { type PartitionInfo, Partitioner } from "./partitioner";
 import { PLAIN_PRODUCER } from "./record-batch";
 import { type LineBatch, RequestBuilder } from "./request-builder";
-import { WaitingTopics } from "./waiting-topics";
+import { WaitingTopics, waitedSeconds } from "./waiting-topics";
 
 /** Causes that a topic being auto-created gives until it has leaders. */
 const BEING_CREATED = /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|metadata not loaded/i;
@@ -78,14 +78,8 @@ export class KafkaSink implements LaneOwner {
   private renewing: Promise<void> | null = null;
   /** Lines longer than max_message_bytes (or than the broker takes), split or truncated so far. */
   oversized = 0;
-  /** Lines (records, for split lines) the dead-letter topic acknowledged so far. */
-  deadLettered = 0;
   private readonly deadLetterSender: DeadLetterSender | null;
-  /** Refused topics whose dead letters have been said (once per topic). */
-  private readonly deadLetterSaid = new Set<string>();
-  /** Topics whose lines wait because the dead-letter topic refuses them too. */
-  private readonly deadLetterBlocked = new Set<string>();
-  private readonly waits = new WaitingTopics();
+  readonly waits = new WaitingTopics();
   private waitTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -109,11 +103,16 @@ export class KafkaSink implements LaneOwner {
       sequenced: config.idempotent,
       transactionalId: null,
     };
-    this.deadLetterSender = config.deadLetterTopic ? new DeadLetterSender(config.deadLetterTopic, hostname, this) : null;
+    this.deadLetterSender = config.deadLetterTopic ? new DeadLetterSender(config.deadLetterTopic, hostname, this, log) : null;
   }
 
   get deadLetters(): boolean {
     return this.deadLetterSender !== null;
+  }
+
+  /** Lines (records, for split lines) the dead-letter topic acknowledged so far. */
+  get deadLettered(): number {
+    return this.deadLetterSender?.delivered ?? 0;
   }
 
   /**
@@ -277,49 +276,29 @@ export class KafkaSink implements LaneOwner {
   }
 
   deadLetter(lane: PartitionLane, batch: LineBatch, cause: string): void {
-    this.sendDeadLetters(lane.topic, cause, batch.ranges, batch.count, () => this.delivered(this.builder.acknowledged(batch)));
+    const done = () => this.delivered(this.builder.acknowledged(batch));
+    this.deadLetterSender!.add({ topic: lane.topic, ranges: batch.ranges, cause, lines: batch.count, done });
   }
 
+  /** A whole block of a topic whose metadata Kafka refuses, for the dead-letter topic. */
   private deadLetterBlock(topic: string, block: LineBlock, cause: string): void {
-    const ranges = [{ block, from: 0, to: block.count, cut: null }];
-    this.sendDeadLetters(topic, cause, ranges, block.count, () => {
+    const done = () => {
       block.unacked = 0;
       this.delivered([block]);
-    });
+    };
+    this.deadLetterSender!.add({ topic, ranges: [{ block, from: 0, to: block.count, cut: null }], cause, lines: block.count, done });
   }
 
-  private sendDeadLetters(topic: string, cause: string, ranges: LineBatch["ranges"], lines: number, done: () => void): void {
-    const dlq = this.deadLetterSender!;
-    if (!this.deadLetterSaid.has(topic)) {
-      this.deadLetterSaid.add(topic);
-      this.log.warn("Kafka refuses records of this topic for good; they go to the dead-letter topic, and the entry goes on.", { topic, dead_letter_topic: dlq.topic, cause, lines }, "KafkaDeadLettered");
-    } else this.log.debug("Records refused for good go to the dead-letter topic.", { topic, cause, lines });
-    dlq.add({ topic, ranges, cause, lines, done: () => ((this.deadLettered += lines), done()) });
+  blockTopic(topic: string, blocked: boolean): void {
+    this.events.topicBlocked(topic, blocked);
   }
 
-  deadLetterFailed(kind: FailureKind, cause: string, topics: Set<string>): void {
-    if (kind !== "refused" && kind !== "topic") return this.report(null, kind, cause);
-    const dlq = this.deadLetterSender!.topic;
-    const now = Date.now();
-    for (const topic of topics) {
-      if (!this.waits.begin(topic, `dead-letter topic ${dlq}: ${cause}`, now)) continue;
-      this.deadLetterBlocked.add(topic);
-      this.events.topicBlocked(topic, true);
-      this.log.error("The dead-letter topic refuses records too; this topic's refused lines wait, none is dropped.", { topic, dead_letter_topic: dlq, cause, lines: this.linesFor(topic) }, "KafkaDeadLetterRefused");
-    }
-  }
-
-  deadLetterAccepted(): void {
-    for (const topic of this.deadLetterBlocked) {
-      const wait = this.waits.end(topic);
-      this.events.topicBlocked(topic, false);
-      this.log.info("The dead-letter topic accepts records again; this topic's refused lines go there.", { topic, dead_letter_topic: this.deadLetterSender!.topic, waited_s: waitedSeconds(wait?.sinceMs) }, "KafkaDeadLetterAccepted");
-    }
-    this.deadLetterBlocked.clear();
+  outage(kind: FailureKind, cause: string): void {
+    this.report(null, kind, cause);
   }
 
   /** Lines of `topic` not yet acknowledged: before its partitions were known, in its lanes, for the dead-letter topic. */
-  private linesFor(topic: string): number {
+  linesFor(topic: string): number {
     let lines = this.deadLetterSender?.waiting().get(topic) ?? 0;
     for (const route of this.routes.values()) {
       if (route.output.topic !== topic) continue;
@@ -332,7 +311,7 @@ export class KafkaSink implements LaneOwner {
   /** Every minute of a wait, how many lines wait. */
   private sayWaits(): void {
     for (const w of this.waits.due(Date.now(), WAIT_REPORT_EVERY_MS)) {
-      this.log.warn("Lines still wait for a topic Kafka refuses.", { topic: w.topic, lines: this.linesFor(w.topic), waiting_s: waitedSeconds(w.sinceMs), cause: w.reason });
+      this.log.warn("Lines still wait for a topic Kafka refuses.", { topic: w.topic, lines: this.linesFor(w.topic), waiting_s: waitedSeconds(w), cause: w.reason });
     }
   }
 
@@ -411,9 +390,9 @@ export class KafkaSink implements LaneOwner {
 
   private recovered(topic: string): void {
     if (this.blocked.delete(topic)) {
-      const wait = this.deadLetterBlocked.has(topic) ? undefined : this.waits.end(topic);
+      const wait = this.deadLetterSender?.waitsFor(topic) ? undefined : this.waits.end(topic);
       if (this.creating.delete(topic)) this.log.debug("Kafka knows this topic now.", { topic });
-      else this.log.info("Kafka accepts this topic again; its entries go on.", { topic, waited_s: waitedSeconds(wait?.sinceMs) }, "KafkaTopicAccepted");
+      else this.log.info("Kafka accepts this topic again; its entries go on.", { topic, waited_s: waitedSeconds(wait) }, "KafkaTopicAccepted");
       this.events.topicBlocked(topic, false);
     }
     if (this.authFailing) this.log.info("Kafka accepts the agent's credentials again.", {}, "KafkaCredentialsAccepted");
@@ -451,8 +430,4 @@ export class KafkaSink implements LaneOwner {
       this.wakeSleepers.push(wake);
     });
   }
-}
-
-function waitedSeconds(sinceMs: number | undefined): string | undefined {
-  return sinceMs === undefined ? undefined : ((Date.now() - sinceMs) / 1000).toFixed(1);
 }

@@ -51,3 +51,8 @@ export class WaitingTopics {
     return [...this.waits.values()];
   }
 }
+
+/** How long a wait has lasted, in seconds with one decimal, for the log; undefined for no wait. */
+export function waitedSeconds(wait: TopicWait | undefined, nowMs = Date.now()): string | undefined {
+  return wait === undefined ? undefined : ((nowMs - wait.sinceMs) / 1000).toFixed(1);
+}
