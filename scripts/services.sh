@@ -27,7 +27,10 @@
 #                    SCRAM-SHA-256 scram256/scram-secret-256, SCRAM-SHA-512 scram512/scram-secret-512
 #   KAFKA_SSL_PORT   SSL with a per-run test CA (RUN_DIR/tls); client certs are requested,
 #                    not required. Server cert: CN/DNS localhost + IP 127.0.0.1.
-# No authorizer: any authenticated client may produce/consume.
+# Authorizer: StandardAuthorizer (KRaft ACLs), open by default: a topic without ACLs is open to every
+# client (allow.everyone.if.no.acl.found). User:ANONYMOUS (the controller, inter-broker and PLAINTEXT
+# listeners, so the tests' admin client on KAFKA_PORT) is a super user: tests add ACLs through it,
+# e.g. DENY WRITE for User:logagent on one topic (test/e2e/dead-letter.test.ts).
 #
 # Extra etcds, started only by the tests that need them (loopback, fresh data dir, per-run PKI):
 #   etcd-tls    https on ETCD_EXTRA_PORT_BASE, server certificate from RUN_DIR/tls (IP SAN 127.0.0.1);
@@ -337,6 +340,11 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+
+# ACLs, open unless a test adds some (see the header).
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=true
+super.users=User:ANONYMOUS
 
 # SASL_PLAINTEXT: PLAIN users live in the JAAS line; SCRAM users in cluster
 # metadata (added by format_kafka_storage via StorageTool --add-scram).

@@ -132,6 +132,8 @@ export class Agent {
       openFiles: () => this.files.openFiles(),
       files: () => this.fileLags(),
       etcd: () => this.etcd?.watchState() ?? null,
+      waiting: () => this.sink.waiting(),
+      deadLettered: () => this.sink.deadLettered,
     });
     try {
       this.http = HttpServer.start(

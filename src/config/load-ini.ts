@@ -11,7 +11,7 @@ import { type Stats, statSync } from "node:fs";
 import path from "node:path";
 import { type CollectEntry, ENTRY_FIELD_NAMES, entryLabel, type StartFrom, validateEntries } from "../discovery/collect-entry";
 import { AllowPaths } from "../discovery/allow-paths";
-import type { OutputOptions } from "../discovery/entry-output";
+import { LEGAL_TOPIC, type OutputOptions } from "../discovery/entry-output";
 import { resolveEntries } from "../discovery/resolve-entries";
 import type { LogLevel } from "../telemetry/logger";
 import type { TailOptions } from "../tail/tail-settings";
@@ -55,6 +55,8 @@ export interface AgentConfig {
     oversize: "split" | "truncate";
     idempotent: boolean;
     autoCreateTopics: boolean;
+    /** Where lines Kafka refuses for good go; "" for none (they wait). */
+    deadLetterTopic: string;
     /** Defaults of the options a collect entry may override. */
     output: OutputOptions;
     security: KafkaSecurity;
@@ -285,6 +287,10 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
   }
   const httpAddress = v("http.address") ? parseListenAddress(v("http.address")) : null;
   if (httpAddress && "problem" in httpAddress) problems.push({ file, line: lineOf("http", "address"), section: "http", key: "address", message: httpAddress.problem });
+  const deadLetterTopic = v("kafka.dead_letter_topic");
+  if (deadLetterTopic && !LEGAL_TOPIC.test(deadLetterTopic)) {
+    problems.push({ file, line: lineOf("kafka", "dead_letter_topic"), section: "kafka", key: "dead_letter_topic", message: `= ${JSON.stringify(deadLetterTopic)}: not a legal Kafka topic name (letters, digits, '.', '_', '-', at most 249)` });
+  }
   const allow = AllowPaths.compile(v("agent.allow_paths") ?? []);
   for (const message of allow.problems) problems.push({ file, line: lineOfValue("agent", "allow_paths", message), section: "agent", key: "allow_paths", message });
   // Entries are resolved against [kafka], [agent] and [fields] below; that needs those sections
@@ -306,6 +312,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       oversize: v("kafka.oversize"),
       idempotent: v("kafka.idempotent") === "true",
       autoCreateTopics: v("kafka.auto_create_topics") === "true",
+      deadLetterTopic: v("kafka.dead_letter_topic"),
       output: entryDefaults("kafka") as unknown as OutputOptions,
       security,
     },

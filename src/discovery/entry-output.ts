@@ -36,7 +36,8 @@ export interface Output {
   profile: string;
 }
 
-const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+/** What Kafka takes as a topic name. */
+export const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export interface OutputContext {
   defaults: OutputOptions;
@@ -57,7 +58,7 @@ export function resolveOutput(entry: CollectEntry, ctx: OutputContext): { output
     problems.push(`field "topic": unknown placeholder ${whole} (known: ${Object.keys(values).join(", ")})`);
     return whole;
   });
-  if (problems.length === 0 && !TOPIC.test(topic)) {
+  if (problems.length === 0 && !LEGAL_TOPIC.test(topic)) {
     problems.push(`field "topic" becomes ${JSON.stringify(topic)}, not a legal Kafka topic name (letters, digits, '.', '_', '-', at most 249)`);
   }
 

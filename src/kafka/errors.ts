@@ -2,8 +2,15 @@
 // errors (and the protocol errors of a produce response, made by kafkajs's own
 // `createErrorFromCode`) carry a `type` and nest their causes; each comes down
 // to one kind, and the sink acts on the kind:
-//   topic        Kafka refuses this topic (unknown, not authorized, a policy):
-//                its entries wait and retry, the others go on.
+//   topic        Kafka does not know this topic (yet): its entries wait and
+//                retry, the others go on.
+//   refused      Kafka refuses these records for good: no retry of the same
+//                request can succeed until an operator changes something (an
+//                ACL, a topic's policy or config). Sent to the dead-letter
+//                topic when there is one (dead-letter.ts), else they wait like
+//                `topic`. Some refusals are of the whole topic (not authorized,
+//                an invalid name), others of one record in the batch
+//                (`recordRefusal`), which the lane finds by halving the batch.
 //   too-large    the batch, or a record alone, is over the broker's size limit:
 //                the batch is split, a record cut smaller (item 5 of issue 10).
 //   auth         the credentials are refused: said once, retried.
@@ -16,14 +23,15 @@
 //                after fresh metadata, for as long as it takes.
 import { createErrorFromCode } from "kafkajs/src/protocol/error";
 
-export type FailureKind = "topic" | "too-large" | "auth" | "sequence" | "producer" | "unavailable";
+export type FailureKind = "topic" | "refused" | "too-large" | "auth" | "sequence" | "producer" | "unavailable";
 
 const KIND_OF_TYPE: Record<string, FailureKind> = {
   UNKNOWN_TOPIC_OR_PARTITION: "topic",
-  TOPIC_AUTHORIZATION_FAILED: "topic",
-  INVALID_TOPIC_EXCEPTION: "topic",
-  INVALID_RECORD: "topic",
-  POLICY_VIOLATION: "topic",
+  TOPIC_AUTHORIZATION_FAILED: "refused",
+  INVALID_TOPIC_EXCEPTION: "refused",
+  POLICY_VIOLATION: "refused",
+  INVALID_RECORD: "refused",
+  INVALID_TIMESTAMP: "refused",
   MESSAGE_TOO_LARGE: "too-large",
   RECORD_LIST_TOO_LARGE: "too-large",
   SASL_AUTHENTICATION_FAILED: "auth",
@@ -48,10 +56,21 @@ function chain(err: unknown, out: Record<string, unknown>[] = []): Record<string
   return out;
 }
 
+/**
+ * Refusals of one record of a batch, not of the topic (a compacted topic's record without a key, a
+ * timestamp out of the topic's range): the rest of the batch may be good. Produce v7 does not say
+ * which record, so the lane halves the batch until the refused record is alone.
+ */
+const RECORD_REFUSALS = /^(INVALID_RECORD|INVALID_TIMESTAMP):/;
+
+export function recordRefusal(cause: string): boolean {
+  return RECORD_REFUSALS.test(cause);
+}
+
 export function classify(err: unknown): { kind: FailureKind; cause: string } {
   const errors = chain(err);
   // The most specific kinds first: a topic's own refusal says more than the retry that wrapped it.
-  for (const wanted of ["too-large", "topic", "producer", "sequence"] as const) {
+  for (const wanted of ["too-large", "refused", "topic", "producer", "sequence"] as const) {
     for (const e of errors) {
       if (typeof e.type === "string" && KIND_OF_TYPE[e.type] === wanted) return { kind: wanted, cause: `${e.type}: ${e.message}` };
       if (wanted === "topic" && (e.name === "KafkaJSMetadataNotLoaded" || e.name === "UnknownPartition")) {

@@ -11,7 +11,7 @@ import "./request-queue-patch"; // before any connection exists: idle connection
 import Cluster from "kafkajs/src/cluster";
 import { createLogger } from "kafkajs/src/loggers";
 import defaultSocketFactory from "kafkajs/src/network/socketFactory";
-import { type Cluster as ClusterApi, type ISocketFactory, logLevel as KafkaLogLevel, type SASLOptions } from "kafkajs";
+import { type Cluster as ClusterApi, type ISocketFactory, logLevel as KafkaLogLevel, type Message, type SASLOptions } from "kafkajs";
 import type { KafkaSecurity } from "../config/load-ini";
 import type { Logger } from "../telemetry/logger";
 import type { KafkaConnection } from "./broker-link";
@@ -31,6 +31,7 @@ interface KafkaBroker {
   versions: Record<number, { minVersion: number; maxVersion: number }> | null;
   connectionPool: { getConnection(index?: number): Promise<KafkaConnection> };
   initProducerId(request: { transactionalId?: string; transactionTimeout: number }): Promise<{ producerId: string; producerEpoch: number }>;
+  produce(request: { topicData: { topic: string; partitions: { partition: number; messages: Message[] }[] }[]; acks: number; timeout: number }): Promise<unknown>;
 }
 
 const LEADER_NOT_AVAILABLE = 5;
@@ -110,6 +111,19 @@ export class KafkaClient {
 
   /** A connection to the broker that leads `topic`/`partition` now. */
   async leaderConnection(topic: string, partition: number): Promise<KafkaConnection> {
+    return (await this.leader(topic, partition)).connectionPool.getConnection();
+  }
+
+  /**
+   * Produces `messages` to `topic`/`partition` with kafkajs's own encoder, acks = all: for the few
+   * dead letters (dead-letter.ts), not the lines' fast path. Throws kafkajs's error for a refusal.
+   */
+  async produce(topic: string, partition: number, messages: Message[]): Promise<void> {
+    const broker = await this.leader(topic, partition);
+    await broker.produce({ topicData: [{ topic, partitions: [{ partition, messages }] }], acks: -1, timeout: 30_000 });
+  }
+
+  private async leader(topic: string, partition: number): Promise<KafkaBroker> {
     const partitions = await this.partitions(topic);
     const meta = partitions.find((p) => p.partitionId === partition);
     if (!meta) throw new UnknownPartition(topic, partition, partitions.length);
@@ -119,7 +133,7 @@ export class KafkaClient {
     if (produce && (produce.maxVersion < PRODUCE_API_VERSION || produce.minVersion > PRODUCE_API_VERSION)) {
       throw new Error(`broker ${meta.leader} takes produce requests of versions ${produce.minVersion} to ${produce.maxVersion}; logagent writes version ${PRODUCE_API_VERSION} (Kafka 2.1 and later)`);
     }
-    return broker.connectionPool.getConnection();
+    return broker;
   }
 
   /** A new producer id and epoch for the idempotent producer (InitProducerId without a transactional id). */

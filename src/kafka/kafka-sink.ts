@@ -12,8 +12,10 @@
 // advanced, which is what makes saved positions delivery-gated.
 //
 // This file owns what concerns all lanes: metadata per topic, the idempotent
-// producer's id, and saying an outage, a refused topic or refused credentials
-// once when it starts and once when it ends.
+// producer's id, the dead-letter topic (dead-letter.ts) for lines Kafka
+// refuses for good, and saying an outage, a refused topic or refused
+// credentials once when it starts and once when it ends; a refused topic's
+// waiting lines are also counted in the log every minute (waiting-topics.ts).
 import type { AgentConfig } from "../config/load-ini";
 import type { Output } from "../discovery/entry-output";
 import type { DeliveryTracker } from "../pipeline/delivery-tracker";
@@ -23,17 +25,21 @@ import { countKafkaError } from "../telemetry/agent-metrics";
 import type { KafkaHealth } from "../telemetry/health";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
+import { DeadLetterSender } from "./dead-letter";
 import { classify, type FailureKind } from "./errors";
 import { KafkaClient } from "./kafka-client";
 import { type LaneOwner, type LaneSettings, PartitionLane, type ProducerStamp } from "./partition-lane";
 import { type PartitionInfo, Partitioner } from "./partitioner";
 import { PLAIN_PRODUCER } from "./record-batch";
-import { RequestBuilder } from "./request-builder";
+import { type LineBatch, RequestBuilder } from "./request-builder";
+import { WaitingTopics, waitedSeconds } from "./waiting-topics";
 
 /** Causes that a topic being auto-created gives until it has leaders. */
 const BEING_CREATED = /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|metadata not loaded/i;
 /** How long such a refusal may last before it is an ERROR. */
 const TOPIC_CREATION_GRACE_MS = 5_000;
+/** How often the lines of a refused topic are counted in the log while they wait. */
+const WAIT_REPORT_EVERY_MS = 60_000;
 
 export interface SinkEvents {
   /** Kafka refuses a topic (unknown and not creatable, not authorized, ...), or accepts it again. */
@@ -78,6 +84,9 @@ export class KafkaSink implements LaneOwner {
   private renewing: Promise<void> | null = null;
   /** Lines longer than max_message_bytes (or than the broker takes), split or truncated so far. */
   oversized = 0;
+  private readonly deadLetterSender: DeadLetterSender | null;
+  readonly waits = new WaitingTopics();
+  private waitTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly config: AgentConfig["kafka"],
@@ -100,10 +109,30 @@ export class KafkaSink implements LaneOwner {
       sequenced: config.idempotent,
       transactionalId: null,
     };
+    this.deadLetterSender = config.deadLetterTopic ? new DeadLetterSender(config.deadLetterTopic, hostname, this, log) : null;
+  }
+
+  get deadLetters(): boolean {
+    return this.deadLetterSender !== null;
+  }
+
+  /** Lines (records, for split lines) the dead-letter topic acknowledged so far. */
+  get deadLettered(): number {
+    return this.deadLetterSender?.delivered ?? 0;
+  }
+
+  /**
+   * The topics whose lines wait because Kafka refuses them (or the dead-letter topic refuses them
+   * too): how many lines wait (records, for split lines), since when (ms since the epoch), and why.
+   */
+  waiting(): { topic: string; lines: number; sinceMs: number; reason: string }[] {
+    return this.waits.list().map((w) => ({ topic: w.topic, lines: this.linesFor(w.topic), sinceMs: w.sinceMs, reason: w.reason }));
   }
 
   start(): void {
     this.isRunning = true;
+    this.waitTimer = setInterval(() => this.sayWaits(), Math.min(WAIT_REPORT_EVERY_MS, 5_000));
+    this.waitTimer.unref?.();
     this.stopping = new Promise((resolve) => (this.stopNow = resolve));
     this.loop = this.run();
   }
@@ -116,6 +145,7 @@ export class KafkaSink implements LaneOwner {
     const deadline = performance.now() + timeoutMs;
     while (this.queue.pending + this.queue.unsettled > 0 && performance.now() < deadline) await sleep(20);
     this.isRunning = false;
+    if (this.waitTimer) clearInterval(this.waitTimer);
     this.stopNow();
     for (const wake of this.wakeSleepers.splice(0)) wake();
     const left = this.queue.pending + this.queue.unsettled;
@@ -207,7 +237,10 @@ export class KafkaSink implements LaneOwner {
         break;
       } catch (err) {
         const { kind, cause } = classify(err);
-        this.report(route.output.topic, kind, cause, route.waiting.length);
+        if (kind === "refused" && this.deadLetterSender !== null) {
+          // Kafka refuses even the topic's metadata (no DESCRIBE): its lines go to the dead-letter topic whole.
+          for (const block of route.waiting.splice(0)) this.deadLetterBlock(route.output.topic, block, cause);
+        } else this.report(route.output.topic, kind, cause);
         const delay = route.backoff.delayMs();
         route.backoff = route.backoff.next();
         await this.nap(delay);
@@ -235,7 +268,7 @@ export class KafkaSink implements LaneOwner {
           return;
         } catch (err) {
           const { kind, cause } = classify(err);
-          this.report(null, kind, cause, this.queue.unsettled);
+          this.report(null, kind, cause);
           await this.nap(backoff.delayMs());
           backoff = backoff.next();
         }
@@ -257,7 +290,48 @@ export class KafkaSink implements LaneOwner {
   }
 
   failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number, onWire: number): void {
+    if (kind === "refused" && this.deadLetterSender !== null) return; // the lane sets the batch aside for the dead-letter topic
     this.report(lane.topic, kind, cause, lines, onWire);
+  }
+
+  deadLetter(lane: PartitionLane, batch: LineBatch, cause: string): void {
+    const done = () => this.delivered(this.builder.acknowledged(batch));
+    this.deadLetterSender!.add({ topic: lane.topic, ranges: batch.ranges, cause, lines: batch.count, done });
+  }
+
+  /** A whole block of a topic whose metadata Kafka refuses, for the dead-letter topic. */
+  private deadLetterBlock(topic: string, block: LineBlock, cause: string): void {
+    const done = () => {
+      block.unacked = 0;
+      this.delivered([block]);
+    };
+    this.deadLetterSender!.add({ topic, ranges: [{ block, from: 0, to: block.count, cut: null }], cause, lines: block.count, done });
+  }
+
+  blockTopic(topic: string, blocked: boolean): void {
+    this.events.topicBlocked(topic, blocked);
+  }
+
+  outage(kind: FailureKind, cause: string): void {
+    this.report(null, kind, cause);
+  }
+
+  /** Lines of `topic` not yet acknowledged: before its partitions were known, in its lanes, for the dead-letter topic. */
+  linesFor(topic: string): number {
+    let lines = this.deadLetterSender?.waiting().get(topic) ?? 0;
+    for (const route of this.routes.values()) {
+      if (route.output.topic !== topic) continue;
+      for (const block of route.waiting) lines += block.count;
+      for (const lane of route.lanes.values()) lines += lane.lines;
+    }
+    return lines;
+  }
+
+  /** Every minute of a wait, how many lines wait. */
+  private sayWaits(): void {
+    for (const w of this.waits.due(Date.now(), WAIT_REPORT_EVERY_MS)) {
+      this.log.warn("Lines still wait for a topic Kafka refuses.", { topic: w.topic, lines: this.linesFor(w.topic), waiting_s: waitedSeconds(w), cause: w.reason });
+    }
   }
 
   succeeded(lane: PartitionLane): void {
@@ -294,15 +368,16 @@ export class KafkaSink implements LaneOwner {
   }
 
   /** Says a failure once: per refused topic, per credentials problem, per outage. */
-  private report(topic: string | null, kind: FailureKind, cause: string, lines: number, onWire = 0): void {
+  private report(topic: string | null, kind: FailureKind, cause: string, lines = 0, onWire = 0): void {
     countKafkaError(topic, kind);
     if (kind === "too-large") return; // handled by the lane, and said by `shrank`
-    if (kind === "topic" && topic !== null) {
+    if ((kind === "topic" || kind === "refused") && topic !== null) {
       const now = performance.now();
+      this.waits.begin(topic, cause, Date.now());
       if (!this.blocked.has(topic)) {
         this.blocked.set(topic, { since: Date.now(), reason: cause });
         this.events.topicBlocked(topic, true);
-        if (this.config.autoCreateTopics && BEING_CREATED.test(cause)) {
+        if (kind === "topic" && this.config.autoCreateTopics && BEING_CREATED.test(cause)) {
           // A topic the broker creates on first use is refused until its partitions have leaders, for
           // a second or so: an ERROR only if that lasts.
           this.creating.set(topic, now);
@@ -314,7 +389,8 @@ export class KafkaSink implements LaneOwner {
         if (since === undefined || now - since < TOPIC_CREATION_GRACE_MS) return;
         this.creating.delete(topic);
       }
-      this.log.error("Kafka refuses this topic; its entries wait and retry, the others go on.", { topic, cause, lines }, "KafkaTopicRefused");
+      const advice = this.deadLetterSender === null && kind === "refused" ? " Set [kafka] dead_letter_topic to send such lines there instead." : "";
+      this.log.error(`Kafka refuses this topic; its entries wait and retry, the others go on.${advice}`, { topic, cause, lines: this.linesFor(topic) }, "KafkaTopicRefused");
       return;
     }
     if (this.outageSince === null) this.reachabilityChanged = Date.now();
@@ -337,8 +413,9 @@ export class KafkaSink implements LaneOwner {
 
   private recovered(topic: string): void {
     if (this.blocked.delete(topic)) {
+      const wait = this.deadLetterSender?.waitsFor(topic) ? undefined : this.waits.end(topic);
       if (this.creating.delete(topic)) this.log.debug("Kafka knows this topic now.", { topic });
-      else this.log.info("Kafka accepts this topic again; its entries go on.", { topic }, "KafkaTopicAccepted");
+      else this.log.info("Kafka accepts this topic again; its entries go on.", { topic, waited_s: waitedSeconds(wait) }, "KafkaTopicAccepted");
       this.events.topicBlocked(topic, false);
     }
     if (this.authFailing) this.log.info("Kafka accepts the agent's credentials again.", {}, "KafkaCredentialsAccepted");
@@ -367,7 +444,7 @@ export class KafkaSink implements LaneOwner {
   }
 
   /** Sleeps `ms`, or less if the sink is stopped meanwhile. */
-  private nap(ms: number): Promise<void> {
+  nap(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);

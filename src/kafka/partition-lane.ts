@@ -11,13 +11,17 @@
 // alone is cut smaller; a lost producer id is renewed and the batches numbered
 // again; and the failed batches go again, oldest first, on a fresh connection
 // to the partition's leader (metadata fetched again). It never gives up: a
-// line waits as long as Kafka does.
+// line waits as long as Kafka does. The one exception is a batch Kafka refuses
+// for good (errors.ts, `refused`) when there is a dead-letter topic: it is
+// taken out of the window (the later ones numbered again) and handed to the
+// sink for the dead-letter topic, at once rather than after a backoff; a batch
+// refused for one of its records is first halved until that record is alone.
 import type { Compression } from "../discovery/entry-output";
 import type { LineBlock } from "../pipeline/line-block";
 import { type KafkaMeter, kafkaMeter } from "../telemetry/agent-metrics";
 import { Backoff } from "../util/backoff";
 import { type KafkaConnection, sendFrame } from "./broker-link";
-import { classify, DUPLICATE_SEQUENCE_NUMBER, errorFromCode, type FailureKind } from "./errors";
+import { classify, DUPLICATE_SEQUENCE_NUMBER, errorFromCode, type FailureKind, recordRefusal } from "./errors";
 import { InFlightWindow } from "./in-flight-window";
 import type { KafkaClient } from "./kafka-client";
 import type { ProduceResponse } from "./produce-request";
@@ -49,6 +53,8 @@ export interface LaneOwner {
   readonly client: KafkaClient;
   readonly builder: RequestBuilder;
   readonly settings: LaneSettings;
+  /** A dead-letter topic is configured: batches refused for good go there (`deadLetter`) instead of waiting. */
+  readonly deadLetters: boolean;
   running(): boolean;
   producer(): ProducerStamp;
   /** The producer id is no longer good (the broker lost it, or a gap in sequences): get a new one. */
@@ -62,6 +68,8 @@ export interface LaneOwner {
   failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number, onWire: number): void;
   /** A batch of this lane was acknowledged. */
   succeeded(lane: PartitionLane): void;
+  /** Kafka refused `batch` for good (`cause`); it is no longer the lane's: send it to the dead-letter topic. */
+  deadLetter(lane: PartitionLane, batch: LineBatch, cause: string): void;
   /** A batch or a record was too large for the broker and was made smaller. */
   shrank(lane: PartitionLane, what: { batchBytes?: number; recordBytes?: number; block?: LineBlock; line?: number; truncated?: boolean }): void;
   /** Metadata was fetched again: the topic's partitions may have changed. */
@@ -93,6 +101,8 @@ export class PartitionLane {
   private provenBytes = 0;
   /** Topic refusals since the last acknowledgement. */
   private topicStrikes = 0;
+  /** Batches refused for good since the last recovery, and why. */
+  private refused = new Map<LineBatch, string>();
   /** Batch and value sizes, lowered when the broker refuses one as too large. */
   private maxBatchBytes: number;
   private maxValueBytes: number;
@@ -120,6 +130,11 @@ export class PartitionLane {
   /** Lines waiting or on the wire. */
   get busy(): boolean {
     return this.pending.length > 0 || this.window.size > 0;
+  }
+
+  /** Lines not yet acknowledged (records, for split lines): waiting for a batch, in one, or on the wire. */
+  get lines(): number {
+    return this.pending.length + this.window.batches().reduce((n, b) => n + b.count, 0);
   }
 
   /** Lines [from, to) of `block` go to this partition. */
@@ -280,6 +295,7 @@ export class PartitionLane {
       // cluster, a leader just moved) is refused once in passing; only a second refusal in a row,
       // after fresh metadata, says the topic is refused.
       if (kind === "topic" && ++this.topicStrikes < 2) kind = "unavailable";
+      if (kind === "refused") this.refused.set(batch, cause);
       this.noteFailure(kind, batch, oldest);
       this.owner.failed(this, kind, cause, batch.count, this.window.inFlight + 1);
     } else {
@@ -293,7 +309,8 @@ export class PartitionLane {
       this.owner.delivered(this.owner.builder.acknowledged(batch));
       this.owner.succeeded(this);
     }
-    if (this.window.settled) this.retryLater(() => this.recover());
+    // Refused batches are acted on at once: waiting would not change Kafka's answer.
+    if (this.window.settled) this.retryLater(() => this.recover(), this.owner.deadLetters && this.refused.size > 0);
     else void this.pump();
   }
 
@@ -301,16 +318,16 @@ export class PartitionLane {
   private noteFailure(kind: FailureKind, batch: LineBatch, oldest: boolean): void {
     // A gap in sequences is expected after an earlier batch failed; only on the oldest is it the broker's loss.
     const k: FailureKind = kind === "sequence" && !oldest ? "unavailable" : kind;
-    const rank = (f: FailureKind) => ["too-large", "producer", "sequence", "topic", "auth", "unavailable"].indexOf(f);
+    const rank = (f: FailureKind) => ["too-large", "producer", "sequence", "refused", "topic", "auth", "unavailable"].indexOf(f);
     if (this.failure === null || rank(k) < rank(this.failure.kind)) this.failure = { kind: k, batch };
     this.connection = null;
   }
 
-  /** Runs `then` after the backoff, then pumps again. */
-  private retryLater(then: () => Promise<void>): void {
+  /** Runs `then` after the backoff (or `now`), then pumps again. */
+  private retryLater(then: () => Promise<void>, now = false): void {
     if (this.timer) clearTimeout(this.timer);
-    const delay = this.backoff.delayMs();
-    this.backoff = this.backoff.next();
+    const delay = now ? 0 : this.backoff.delayMs();
+    if (!now) this.backoff = this.backoff.next();
     this.timer = setTimeout(() => {
       this.timer = null;
       void then().then(() => this.pump());
@@ -321,8 +338,11 @@ export class PartitionLane {
   private async recover(): Promise<void> {
     const failure = this.failure;
     this.failure = null;
+    const refused = this.refused;
+    this.refused = new Map();
     try {
       if (failure?.kind === "too-large" && failure.batch) await this.shrink(failure.batch);
+      if (this.owner.deadLetters) for (const [batch, cause] of refused) await this.setAside(batch, cause);
       if (failure?.kind === "producer" || failure?.kind === "sequence") await this.owner.renewProducer(this.stamped);
       await this.owner.client.refreshMetadata();
       this.owner.metadataChanged(this.topic);
@@ -344,13 +364,9 @@ export class PartitionLane {
     const records = batch.count;
     let parts: LineBatch[];
     if (records > 1) {
-      const half = Math.ceil(records / 2);
       const bytes = batch.batchEnd - batch.batchAt;
       this.maxBatchBytes = Math.max(1024, Math.min(this.maxBatchBytes, Math.floor(bytes / 2)));
-      parts = [
-        await this.owner.builder.rebuild(this.prefix, this.compression, batch, 0, half, plain),
-        await this.owner.builder.rebuild(this.prefix, this.compression, batch, half, records, plain),
-      ];
+      parts = await this.halves(batch, plain);
       this.owner.shrank(this, { batchBytes: bytes });
     } else {
       const { batches, bytes } = await this.owner.builder.halve(this.prefix, this.compression, batch, plain);
@@ -361,6 +377,30 @@ export class PartitionLane {
     }
     const changed = this.window.replace(batch, parts.map((b) => ({ batch: b, count: b.count })));
     for (const b of changed) this.stamp(b, identity);
+  }
+
+  /** The batch of the first half of `batch`'s records, and that of the rest. */
+  private async halves(batch: LineBatch, identity: BatchIdentity): Promise<LineBatch[]> {
+    const half = Math.ceil(batch.count / 2);
+    return [
+      await this.owner.builder.rebuild(this.prefix, this.compression, batch, 0, half, identity),
+      await this.owner.builder.rebuild(this.prefix, this.compression, batch, half, batch.count, identity),
+    ];
+  }
+
+  /**
+   * A batch refused for good, with a dead-letter topic: out of the window, to the sink, and the later
+   * batches numbered again (a refused batch took no sequence numbers). Refused for one of its records,
+   * it is halved first, each half to be sent alone, until the refused record is alone.
+   */
+  private async setAside(batch: LineBatch, cause: string): Promise<void> {
+    const { identity } = this.owner.producer();
+    const parts = batch.count > 1 && recordRefusal(cause) ? await this.halves(batch, { ...identity, baseSequence: 0 }) : [];
+    const changed = this.window.replace(batch, parts.map((b) => ({ batch: b, count: b.count })));
+    for (const b of changed) this.stamp(b, identity);
+    if (parts.length > 0) return;
+    if (this.acks !== 0) this.owner.builder.recycle(batch);
+    this.owner.deadLetter(this, batch, cause);
   }
 
   /**

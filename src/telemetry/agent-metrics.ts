@@ -90,6 +90,10 @@ export interface MetricSources {
   files(): Iterable<FileLag>;
   /** Null without [etcd]. */
   etcd(): { connected: boolean; revision: bigint | null } | null;
+  /** Topics whose lines wait because Kafka refuses them (KafkaSink.waiting()). */
+  waiting(): Iterable<{ topic: string; lines: number; sinceMs: number }>;
+  /** Lines sent to [kafka] dead_letter_topic since start. */
+  deadLettered(): number;
 }
 
 let sources: MetricSources | null = null;
@@ -121,6 +125,16 @@ METRICS.collected("logagent_etcd_revision", "The etcd revision of the last colle
   const r = s.etcd()?.revision;
   return r === undefined || r === null ? null : Number(r);
 }));
+
+METRICS.collected("logagent_waiting_lines", "Lines held because Kafka refuses their topic (no dead-letter topic, or it is refused too).", "gauge", function* () {
+  if (!sources) return;
+  for (const w of sources.waiting()) yield { labels: { topic: w.topic }, value: w.lines };
+});
+METRICS.collected("logagent_waiting_since_seconds", "When a topic's lines began to wait, in seconds since the epoch.", "gauge", function* () {
+  if (!sources) return;
+  for (const w of sources.waiting()) yield { labels: { topic: w.topic }, value: w.sinceMs / 1000 };
+});
+METRICS.collected("logagent_dead_lettered_lines_total", "Lines Kafka refused for good and sent to [kafka] dead_letter_topic instead.", "counter", one((s) => s.deadLettered()));
 
 const startedAt = Date.now() / 1000 - process.uptime();
 METRICS.collected("process_resident_memory_bytes", "Resident memory of the agent's process.", "gauge", () => [{ labels: {}, value: process.memoryUsage.rss() }]);

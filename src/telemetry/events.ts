@@ -20,6 +20,11 @@ export const EVENTS = {
   EtcdOutageEnded: 21,
   /** The log file could not be opened or written; the log went to stderr instead. */
   LogFileFailed: 30,
+  /** Kafka refused a topic's records for good; they go to the dead-letter topic. */
+  KafkaDeadLettered: 40,
+  /** The dead-letter topic refuses records too: its lines wait. */
+  KafkaDeadLetterRefused: 41,
+  KafkaDeadLetterAccepted: 42,
 } as const;
 
 export type EventName = keyof typeof EVENTS;

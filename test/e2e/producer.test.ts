@@ -23,12 +23,7 @@ async function agent(extra: (dir: string) => string, waitFor: number, env: strin
   const box = sandbox();
   const a = new AgentProcess(box.dir, box.bin, iniFor({ kafka: env, extra: extra(box.dir), kafkaExtra }));
   running.push(a);
-  const deadline = Date.now() + 20_000;
-  // Each tailer has polled once (it follows its file or waits for it): lines written from now on are read.
-  while ((a.log.match(/Following file|File does not exist yet/g)?.length ?? 0) < waitFor) {
-    if (Date.now() > deadline || !a.running) throw new Error(`agent did not follow ${waitFor} files; its log:\n${a.log}`);
-    await Bun.sleep(50);
-  }
+  await a.waitForTailers(waitFor);
   return Object.assign(a, { box: box.dir });
 }
 

@@ -85,6 +85,15 @@ export class AgentProcess {
     throw new Error(`agent did not log ${pattern} within ${timeoutMs} ms; its log:\n${this.output}`);
   }
 
+  /** Until each of `files` tailers has polled once (it follows its file or waits for it): lines written from then on are read. */
+  async waitForTailers(files: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.output.match(/Following file|File does not exist yet/g)?.length ?? 0) < files) {
+      if (Date.now() > deadline || !this.running) throw new Error(`agent did not follow ${files} files; its log:\n${this.output}`);
+      await Bun.sleep(50);
+    }
+  }
+
   /** Paths of the files the agent holds open (Linux /proc). */
   openPaths(): string[] {
     const fdDir = `/proc/${this.pid}/fd`;

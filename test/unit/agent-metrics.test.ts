@@ -30,7 +30,7 @@ test("read, filtered and split lines are counted per entry and topic; lag is wha
   const server = new FileServer({ pollIntervalMs: 20, idlePollMaxMs: 100, rotateWaitMs: 100, rescanIntervalMs: 100, maxOpenFiles: 10, positions, watch: false }, queue, new Logger("test"));
   const entry = { path: file, topic: "web", options: { exclude_lines: ["^DEBUG"], max_line_bytes: 1024, long_lines: "split" } };
   server.apply([{ entry, output: { topic: "web" } as Output, tail: resolveTailSettings(entry, tailDefaults(), "beginning").settings! }]);
-  collectFrom({ queue, openFiles: () => server.openFiles(), files: () => server.lags(), etcd: () => null });
+  collectFrom({ queue, openFiles: () => server.openFiles(), files: () => server.lags(), etcd: () => null, waiting: () => [], deadLettered: () => 0 });
   server.start();
   const blocks = [];
   const deadline = Date.now() + 10_000;
@@ -88,15 +88,25 @@ test("Kafka requests, retries, errors by cause and latency land on the topic's l
 
 test("etcd gauges only with [etcd]; process and build gauges always", () => {
   const queue = new LineQueue(10, 1 << 22);
-  collectFrom({ queue, openFiles: () => 0, files: () => [], etcd: () => null });
+  collectFrom({ queue, openFiles: () => 0, files: () => [], etcd: () => null, waiting: () => [], deadLettered: () => 0 });
   let text = METRICS.render();
   expect(sample(text, "logagent_etcd_connected")).toBeUndefined();
-  collectFrom({ queue, openFiles: () => 0, files: () => [], etcd: () => ({ connected: true, revision: 42n }) });
+  collectFrom({ queue, openFiles: () => 0, files: () => [], etcd: () => ({ connected: true, revision: 42n }), waiting: () => [], deadLettered: () => 0 });
   text = METRICS.render();
   expect(sample(text, "logagent_etcd_connected")).toBe(1);
   expect(sample(text, "logagent_etcd_revision")).toBe(42);
   expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(1 << 20);
+  expect(sample(text, "logagent_dead_lettered_lines_total")).toBe(0);
   expect(sample(text, "process_cpu_seconds_total")).toBeGreaterThan(0);
   expect(sample(text, "logagent_uptime_seconds")).toBeGreaterThan(0);
   expect(text).toContain(`logagent_build_info{version="${VERSION}",commit="",platform="${process.platform}-${process.arch}"} 1`);
+});
+
+test("waiting topics: lines held and since when, per topic; dead-lettered lines counted", () => {
+  const queue = new LineQueue(10, 1 << 22);
+  collectFrom({ queue, openFiles: () => 0, files: () => [], etcd: () => null, waiting: () => [{ topic: "denied", lines: 7, sinceMs: 1_700_000_000_500 }], deadLettered: () => 3 });
+  const text = METRICS.render();
+  expect(sample(text, "logagent_waiting_lines", { topic: "denied" })).toBe(7);
+  expect(sample(text, "logagent_waiting_since_seconds", { topic: "denied" })).toBe(1_700_000_000.5);
+  expect(sample(text, "logagent_dead_lettered_lines_total")).toBe(3);
 });

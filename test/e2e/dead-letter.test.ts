@@ -1,0 +1,201 @@
+// Issue 11, part 3: a record Kafka refuses for good (a topic the agent's user may not write, a
+// record a topic's policy refuses) goes to `[kafka] dead_letter_topic` with headers saying where it
+// was going and why, and its entry goes on; without a dead-letter topic the entry waits, said once;
+// a dead-letter topic that is refused too makes the lines wait, never drops them.
+//
+// The broker runs StandardAuthorizer (scripts/services.sh): topics without ACLs are open to all, and
+// the tests' admin client (PLAINTEXT, User:ANONYMOUS) is a super user. The agent connects over
+// SASL as User:logagent, whom a test denies writing to one topic.
+import { afterAll, expect, test } from "bun:test";
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from "kafkajs";
+import { AgentProcess, iniFor, sandbox } from "../support/agent-process";
+import { services, unique } from "../support/env";
+import { appendNumbered, numbered } from "../support/files";
+import { client, createTopics, type Received, TopicReader } from "../support/kafka";
+
+const running: AgentProcess[] = [];
+const readers: TopicReader[] = [];
+afterAll(async () => {
+  for (const a of running) if (a.running) await a.stop();
+  for (const r of readers) await r.stop();
+});
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: scripts/services.sh starts the broker's SASL listener`);
+  return v;
+}
+
+type Rule = { topic: string; operation: "WRITE" | "DESCRIBE" | "ALL"; permission: "ALLOW" | "DENY" };
+
+/** ACLs for the agent's SASL user, through the super user. */
+async function acls(action: "create" | "delete", rules: Rule[]): Promise<void> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    const entries = rules.map((r) => ({
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: r.topic,
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+      principal: `User:${env("KAFKA_SASL_PLAIN_USER")}`,
+      host: "*",
+      operation: AclOperationTypes[r.operation],
+      permissionType: AclPermissionTypes[r.permission],
+    }));
+    if (action === "create") await admin.createAcls({ acl: entries });
+    else await admin.deleteAcls({ filters: entries });
+  } finally {
+    await admin.disconnect();
+  }
+  await Bun.sleep(1000); // the controller's ACLs reach the broker's authorizer a moment later
+}
+
+/** The agent may see `topic` but not write to it. */
+const denyWrite = (topic: string): Rule[] => [
+  { topic, operation: "WRITE", permission: "DENY" },
+  { topic, operation: "DESCRIBE", permission: "ALLOW" },
+];
+
+const section = (name: string, file: string, topic: string, more = "") => `\n[collect.${name}]\npath = ${file}\ntopic = ${topic}\n${more}`;
+
+/** An agent on the SASL listener as the limited user, following `files` files. */
+async function agent(sections: (dir: string) => string, files: number, kafkaExtra = ""): Promise<AgentProcess & { box: string }> {
+  const box = sandbox();
+  const sasl = `sasl_mechanism = plain\nsasl_username = ${env("KAFKA_SASL_PLAIN_USER")}\nsasl_password = ${env("KAFKA_SASL_PLAIN_PASSWORD")}`;
+  const a = new AgentProcess(box.dir, box.bin, iniFor({ kafka: env("KAFKA_SASL_BROKERS"), kafkaExtra: [sasl, kafkaExtra].filter(Boolean).join("\n"), extra: "from = beginning\n" + sections(box.dir) }));
+  running.push(a);
+  await a.waitForTailers(files);
+  return Object.assign(a, { box: box.dir });
+}
+
+async function reader(topics: string[]): Promise<TopicReader> {
+  const r = await TopicReader.start(topics);
+  readers.push(r);
+  return r;
+}
+
+const sorted = (xs: string[]) => [...xs].sort();
+const count = (log: string, pattern: RegExp) => log.match(new RegExp(pattern.source, "g"))?.length ?? 0;
+
+/** Byte offset of each numbered line `prefix-i` in a file of them, from 0. */
+function offsets(prefix: string, to: number): Map<string, string> {
+  const out = new Map<string, string>();
+  let at = 0;
+  for (const line of numbered(prefix, 0, to)) {
+    out.set(line, String(at));
+    at += line.length + 1;
+  }
+  return out;
+}
+
+test("with a dead-letter topic, the lines of an entry whose topic the agent may not write land there with their headers, and another entry ships unaffected", async () => {
+  const denied = unique("dl-denied");
+  const fine = unique("dl-fine");
+  const dlq = unique("dl-dlq");
+  await createTopics([denied], 3);
+  await createTopics([fine, dlq]);
+  await acls("create", denyWrite(denied));
+  const r = await reader([fine, dlq, denied]);
+  const a = await agent((d) => section("d", `${d}/d.log`, denied, "partitioner = round_robin") + section("f", `${d}/f.log`, fine), 2, `dead_letter_topic = ${dlq}`);
+  appendNumbered(`${a.box}/d.log`, "d", 0, 300);
+  appendNumbered(`${a.box}/f.log`, "f", 0, 300);
+  expect(await r.waitFor(fine, 300, 60_000)).toEqual(numbered("f", 0, 300));
+  const letters = await r.waitFor(dlq, 300, 60_000);
+  expect(sorted(letters)).toEqual(sorted(numbered("d", 0, 300)));
+  const where = offsets("d", 300);
+  for (const m of r.received.get(dlq)!) {
+    expect(m.headers["logagent.topic"]).toBe(denied);
+    expect(m.headers["logagent.path"]).toBe(`${a.box}/d.log`);
+    expect(m.headers["logagent.offset"]).toBe(where.get(m.value)!);
+    expect(m.headers["logagent.error"]).toStartWith("TOPIC_AUTHORIZATION_FAILED: ");
+    expect(m.headers.host).toBeTruthy();
+  }
+  // The entry goes on: later lines follow the same way, and the topic itself never got one.
+  appendNumbered(`${a.box}/d.log`, "d", 300, 400);
+  expect(sorted(await r.waitFor(dlq, 400, 60_000))).toEqual(sorted(numbered("d", 0, 400)));
+  expect(r.values(denied)).toEqual([]);
+  expect(count(a.log, /WARN .*Kafka refuses records of this topic for good; they go to the dead-letter topic/)).toBe(1);
+  expect(a.log).not.toMatch(/ ERROR /);
+  // Positions passed the dead letters: a restart reads nothing again.
+  expect(await a.stop()).toBe(0);
+  const again = new AgentProcess(a.dir, a.bin, await Bun.file(`${a.dir}/conf.ini`).text());
+  running.push(again);
+  await again.waitForLog(/Following file.*d\.log/);
+  await Bun.sleep(3000); // well past linger_ms and a refusal's round trip: a line read again would be in the dead-letter topic by now
+  expect(r.values(dlq).length).toBe(400);
+  expect(r.values(fine).length).toBe(300);
+}, 180_000);
+
+// With the idempotent producer, a batch taken out of a partition's sequence makes the later ones numbered again.
+test.each([["plain", ""], ["idempotent", "idempotent = true"]])("a compacted topic refuses the lines without a key: those alone go to the dead-letter topic, the keyed lines of the same batches to the topic (%s producer)", async (_, producer) => {
+  const compacted = unique("dl-compacted");
+  const dlq = unique("dl-dlq");
+  await createTopics([compacted], 2, { "cleanup.policy": "compact" });
+  await createTopics([dlq]);
+  const r = await reader([compacted, dlq]);
+  const a = await agent((d) => section("c", `${d}/c.log`, compacted, "key = pattern\nkey_pattern = ^id=(\\d+)"), 1, `dead_letter_topic = ${dlq}\n${producer}`);
+  const lines = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? `id=${i} keyed` : `nokey-${i}`));
+  await Bun.write(`${a.box}/c.log`, lines.join("\n") + "\n");
+  const keyed = lines.filter((l) => l.startsWith("id="));
+  const unkeyed = lines.filter((l) => !l.startsWith("id="));
+  expect(sorted(await r.waitFor(compacted, 100, 60_000))).toEqual(sorted(keyed));
+  expect(sorted(await r.waitFor(dlq, 100, 60_000))).toEqual(sorted(unkeyed));
+  const errors = new Set(r.received.get(dlq)!.map((m: Received) => m.headers["logagent.error"]!.split(":")[0]));
+  expect([...errors]).toEqual(["INVALID_RECORD"]);
+  expect(r.received.get(dlq)!.every((m) => m.headers["logagent.topic"] === compacted)).toBe(true);
+}, 120_000);
+
+test("without a dead-letter topic an entry whose topic the agent may not write waits, says so once, and the other entries go on; it ships once the ACL is removed", async () => {
+  const denied = unique("wait-denied");
+  const fine = unique("wait-fine");
+  await createTopics([denied, fine]);
+  await acls("create", denyWrite(denied));
+  const r = await reader([fine, denied]);
+  const a = await agent((d) => section("d", `${d}/d.log`, denied) + section("f", `${d}/f.log`, fine), 2);
+  appendNumbered(`${a.box}/d.log`, "d", 0, 100);
+  appendNumbered(`${a.box}/f.log`, "f", 0, 100);
+  const said = await a.waitForLog(new RegExp(`ERROR .*Kafka refuses this topic.*topic=${denied}.*`), 30_000);
+  expect(said).toContain(`cause="TOPIC_AUTHORIZATION_FAILED: `);
+  expect(said).toContain("lines=100");
+  expect(said).toContain("dead_letter_topic");
+  // 20 s of waiting: retries every few seconds (backoff up to 10 s), said once; the other entry goes on.
+  appendNumbered(`${a.box}/f.log`, "f", 100, 200);
+  expect(await r.waitFor(fine, 200, 30_000)).toEqual(numbered("f", 0, 200));
+  await Bun.sleep(20_000);
+  expect(count(a.log, /Kafka refuses this topic/)).toBe(1);
+  expect(r.values(denied)).toEqual([]);
+  await acls("delete", denyWrite(denied));
+  expect(await r.waitFor(denied, 100, 60_000)).toEqual(numbered("d", 0, 100));
+  await a.waitForLog(new RegExp(`INFO .*Kafka accepts this topic again.*topic=${denied}.*waited_s=`));
+}, 180_000);
+
+test("a dead-letter topic the agent may not write either: the refused lines wait, none dropped (also across a restart), and go there once its ACL is removed", async () => {
+  const denied = unique("dl2-denied");
+  const dlq = unique("dl2-dlq");
+  await createTopics([denied, dlq]);
+  // The refused topic hides even its metadata (no DESCRIBE): its lines go to the dead-letter topic whole.
+  await acls("create", [{ topic: denied, operation: "ALL", permission: "DENY" }, ...denyWrite(dlq)]);
+  const r = await reader([dlq, denied]);
+  const a = await agent((d) => section("d", `${d}/d.log`, denied), 1, `dead_letter_topic = ${dlq}`);
+  appendNumbered(`${a.box}/d.log`, "d", 0, 100);
+  const said = await a.waitForLog(new RegExp(`ERROR .*The dead-letter topic refuses records too.*topic=${denied}.*`), 30_000);
+  expect(said).toContain(`dead_letter_topic=${dlq}`);
+  expect(said).toContain("TOPIC_AUTHORIZATION_FAILED");
+  // 15 s: the dead-letter sender retries (backoff 0.2 s doubling) several times meanwhile; nothing gets through, nothing is given up.
+  await Bun.sleep(15_000);
+  expect(r.values(dlq)).toEqual([]);
+  expect(count(a.log, /The dead-letter topic refuses records too/)).toBe(1);
+  // Their positions stay before them: an agent restarted meanwhile sends them again.
+  expect(await a.stop()).toBe(0);
+  const b = new AgentProcess(a.dir, a.bin, await Bun.file(`${a.dir}/conf.ini`).text());
+  running.push(b);
+  await b.waitForLog(new RegExp(`The dead-letter topic refuses records too.*topic=${denied}`), 30_000);
+  await acls("delete", denyWrite(dlq));
+  // The sender's backoff is at most 30 s.
+  const got = await r.waitFor(dlq, 100, 60_000);
+  if (got.length !== 100) console.log(b.log.split("\n").filter((l) => !/DEBUG/.test(l) || /dead-letter/.test(l)).join("\n"));
+  expect(sorted(got)).toEqual(sorted(numbered("d", 0, 100)));
+  expect(r.values(denied)).toEqual([]);
+  await b.waitForLog(/INFO .*The dead-letter topic accepts records again/);
+  await acls("delete", [{ topic: denied, operation: "ALL", permission: "DENY" }]);
+}, 180_000);
