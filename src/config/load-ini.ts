@@ -8,6 +8,7 @@
 // and validation. A [collect.NAME] list is also resolved (topic placeholders,
 // globs, acks with idempotence) so that its problems get lines too.
 import { type Stats, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { type CollectEntry, ENTRY_FIELD_NAMES, entryLabel, type StartFrom, validateEntries } from "../discovery/collect-entry";
 import { AllowPaths } from "../discovery/allow-paths";
@@ -52,7 +53,14 @@ export interface AgentConfig {
     lingerMs: number;
     maxMessageBytes: number;
     oversize: "split" | "truncate";
+    /** The idempotent producer: `idempotent = true`, or implied by exactly_once. */
     idempotent: boolean;
+    delivery: "at_least_once" | "exactly_once";
+    /** The transactional id (exactly_once), resolved: the option, or its default from the host and state_dir. */
+    transactionalId: string;
+    offsetsTopic: string;
+    transactionMaxMs: number;
+    transactionMaxBytes: number;
     autoCreateTopics: boolean;
     /** Defaults of the options a collect entry may override. */
     output: OutputOptions;
@@ -277,6 +285,14 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     const kind = nonFileKind(where);
     if (kind) problems.push({ file, line: lineOf("agent", "log_file"), section: "agent", key: "log_file", message: `= ${JSON.stringify(logFile)}: is ${kind}; it must be a regular file, or not exist yet` });
   }
+  // exactly_once: a topic name of our own, and acks = all (a transaction is only as good as its writes).
+  const offsetsTopic = v("kafka.offsets_topic");
+  if (!LEGAL_TOPIC.test(offsetsTopic)) {
+    problems.push({ file, line: lineOf("kafka", "offsets_topic"), section: "kafka", key: "offsets_topic", message: `= ${JSON.stringify(offsetsTopic)}: not a legal Kafka topic name (letters, digits, '.', '_', '-', at most 249)` });
+  }
+  if (v("kafka.delivery") === "exactly_once" && v("kafka.acks") !== "all" && present.has("kafka.acks")) {
+    problems.push({ file, line: lineOf("kafka", "acks"), section: "kafka", key: "acks", message: `= ${JSON.stringify(v("kafka.acks"))}: delivery = exactly_once needs acks = all for every entry (it also turns on the idempotent producer)` });
+  }
   const allow = AllowPaths.compile(v("agent.allow_paths") ?? []);
   for (const message of allow.problems) problems.push({ file, line: lineOfValue("agent", "allow_paths", message), section: "agent", key: "allow_paths", message });
   // Entries are resolved against [kafka], [agent] and [fields] below; that needs those sections
@@ -296,7 +312,12 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       lingerMs: v("kafka.linger_ms"),
       maxMessageBytes: v("kafka.max_message_bytes"),
       oversize: v("kafka.oversize"),
-      idempotent: v("kafka.idempotent") === "true",
+      idempotent: v("kafka.idempotent") === "true" || v("kafka.delivery") === "exactly_once",
+      delivery: v("kafka.delivery"),
+      transactionalId: v("kafka.transactional_id") || defaultTransactionalId(os.hostname(), path.resolve(path.dirname(file), v("agent.state_dir"))),
+      offsetsTopic,
+      transactionMaxMs: v("kafka.transaction_max_ms"),
+      transactionMaxBytes: v("kafka.transaction_max_bytes"),
       autoCreateTopics: v("kafka.auto_create_topics") === "true",
       output: entryDefaults("kafka") as unknown as OutputOptions,
       security,
@@ -355,6 +376,18 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     if (problems.length > 0) throw fail();
   }
   return { config, fromEnv, collectSections };
+}
+
+const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/**
+ * The default transactional id: the host name and a hash of state_dir. One agent per state_dir
+ * (checkpoint/state-lock.ts), so each agent of a host gets its own id, and the same one after a
+ * restart (or after state_dir's content is lost: the path is hashed, not what is in it).
+ */
+export function defaultTransactionalId(hostname: string, stateDir: string): string {
+  const hash = new Bun.CryptoHasher("sha256").update(stateDir).digest("hex").slice(0, 8);
+  return `logagent-${hostname}-${hash}`;
 }
 
 /** "a directory", "a FIFO", ... for an existing path that is not a regular file; undefined for a file or nothing. */
