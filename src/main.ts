@@ -112,7 +112,13 @@ async function runInConsole(configPath: string): Promise<number> {
   const control = windowsConsole?.watchConsoleEvents((event) => request(`console ${event}`, CONSOLE_EVENT_BUDGET_MS));
 
   const { agent, config } = await startAgent(configPath, consoleLogging);
-  const why = await requested;
+  const why = await Promise.race([requested, agent.fatal]).catch((err: Error) => err);
+  if (why instanceof Error) {
+    // Said by the part that failed; what was not delivered is not counted as sent, so stop at once.
+    await agent.stop(0).catch(() => {});
+    control?.done();
+    return EXIT.fatal;
+  }
   rootLogger.info("Stop requested; shutting down.", { signal: why.reason });
   try {
     await agent.stop(Math.min(why.budgetMs ?? Infinity, config.agent.shutdownTimeoutMs));

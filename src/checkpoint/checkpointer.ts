@@ -74,6 +74,34 @@ export class Checkpointer {
     return this.known.get(key);
   }
 
+  /**
+   * The position the file `fileKey` would have at `offset`: what an exactly_once transaction commits
+   * with its lines. Undefined when the file is not followed any more.
+   */
+  preview(fileKey: string, offset: number): SavedPosition | undefined {
+    const reader = this.live.get(fileKey);
+    return reader ? { ...this.positionOf(reader, Date.now()), offset } : undefined;
+  }
+
+  /**
+   * Positions committed in Kafka (exactly_once), read at start before any file is opened: each one
+   * replaces the saved position of its file when it is further on, or when none is saved (state_dir
+   * lost). A saved position further on is kept: it moved past lines that send nothing (filtered).
+   * Returns how many were taken.
+   */
+  adopt(committed: Iterable<SavedPosition>): number {
+    let taken = 0;
+    for (const p of committed) {
+      const key = identityKey(p.identity);
+      const saved = this.known.get(key);
+      if (saved && saved.offset >= p.offset) continue;
+      this.known.set(key, p);
+      taken++;
+    }
+    if (taken > 0) this.dirty = true;
+    return taken;
+  }
+
   /** Saved positions of files last read under `path`. */
   under(path: string): SavedPosition[] {
     return [...this.known.values()].filter((p) => p.path === path);
