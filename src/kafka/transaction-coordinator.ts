@@ -55,8 +55,8 @@ export class TransactionCoordinator {
     private readonly transactionTimeoutMs: number,
     /** Whether to keep trying (the sink is running). */
     private readonly running: () => boolean,
-    /** A failure retried (said once per outage by the caller). */
-    private readonly onRetry: (what: string, err: unknown) => void,
+    /** A failure retried (said once per outage by the caller); `expected`: CONCURRENT_TRANSACTIONS, the usual answer just after a commit. */
+    private readonly onRetry: (what: string, err: unknown, expected: boolean) => void,
   ) {}
 
   /**
@@ -97,7 +97,7 @@ export class TransactionCoordinator {
         const cause = innermost(err);
         if (isFencing(cause)) throw new ProducerFenced(this.transactionalId, `${what}: ${(cause as Error).message}`);
         if (!retriedAnswer(cause) || !this.running()) throw cause;
-        this.onRetry(what, cause);
+        this.onRetry(what, cause, (cause as { type?: string }).type === "CONCURRENT_TRANSACTIONS");
         await sleep(backoff.delayMs());
         backoff = backoff.next();
         // A coordinator that moved: fresh metadata before asking again.

@@ -98,7 +98,9 @@ export class Transaction {
     private readonly host: TransactionHost,
     private readonly log: Logger,
   ) {
-    this.coordinator = new TransactionCoordinator(host.client, settings.transactionalId, TRANSACTION_TIMEOUT_MS, () => host.running(), (what, err) => {
+    this.coordinator = new TransactionCoordinator(host.client, settings.transactionalId, TRANSACTION_TIMEOUT_MS, () => host.running(), (what, err, expected) => {
+      // The previous transaction's markers still being written: the usual answer right after a commit.
+      if (expected) return log.debug("Kafka is still completing the previous transaction; asking again.", { request: what });
       if (!this.retrySaid) log.warn("Kafka's transaction coordinator did not answer; retrying.", { request: what, error: String((err as Error)?.message ?? err), transactional_id: settings.transactionalId });
       this.retrySaid = true;
     });
@@ -112,6 +114,7 @@ export class Transaction {
    */
   async start(): Promise<SavedPosition[]> {
     let backoff = new Backoff(200, 5000);
+    const since = performance.now();
     for (let said = false; ; ) {
       try {
         await this.offsets.ensure();
@@ -121,8 +124,11 @@ export class Transaction {
         return [...committed.values()].map((c) => c.position);
       } catch (err) {
         if (err instanceof ProducerFenced) throw err;
-        if (!said) this.log.warn("Exactly-once delivery cannot start until Kafka answers; retrying.", { transactional_id: this.settings.transactionalId, error: String((err as Error)?.message ?? err) });
-        said = true;
+        // A topic just created is refused for a moment, until it has a leader: said only if it lasts.
+        const error = String((err as Error)?.message ?? err);
+        if (said || performance.now() - since < 5000) this.log.debug("Exactly-once delivery waits for Kafka.", { error });
+        else this.log.warn("Exactly-once delivery cannot start until Kafka answers; retrying.", { transactional_id: this.settings.transactionalId, error });
+        said ||= performance.now() - since >= 5000;
         await sleep(backoff.delayMs());
         backoff = backoff.next();
       }

@@ -3,19 +3,28 @@
 // offsets topic); a read_committed consumer (support/kafka.ts's TopicReader:
 // kafkajs reads read_committed by default) must see every line exactly once,
 // in order per file, whatever is killed, deleted or restarted.
-import { afterEach, expect, test } from "bun:test";
+import { afterAll, afterEach, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { AgentProcess, iniFor } from "../support/agent-process";
 import { services } from "../support/env";
 import { appendNumbered, numbered } from "../support/files";
 import { TopicReader } from "../support/kafka";
 import { LogWriter, outOfOrderWithin } from "../support/log-writer";
 import { Scenario, compare } from "../support/scenario";
+import { kafkaPid, servicesShAsync } from "../support/services";
 
 let scenario: Scenario | null = null;
 afterEach(async () => {
   await scenario?.close();
   scenario = null;
+});
+afterAll(async () => {
+  // Whatever happened, leave the broker running for the other tests.
+  try {
+    process.kill(kafkaPid(), "SIGCONT");
+  } catch {}
+  await servicesShAsync("start-kafka", [process.env.SERVICES_RUN_DIR!]).catch(() => {});
 });
 
 const EXACTLY_ONCE = "delivery = exactly_once";
@@ -112,3 +121,90 @@ test(`exactly_once: kill -9 ${KILLS} times while 200,000 lines are written at fu
   expect(kills.filter((k) => k.backlog > 0).length).toBeGreaterThanOrEqual(KILLS / 2);
   expect(await s.stop()).toBe(0);
 }, 400_000);
+
+test("exactly_once: the broker frozen with a transaction's requests on the wire, stopped and restarted: 0 lost, 0 duplicates for read_committed", async () => {
+  // batch_max_messages = 100: a burst is many requests, so the freeze catches some on the wire, in an open transaction.
+  const s = (scenario = new Scenario((sc) => `from = beginning\n\n[collect.app]\npath = ${sc.file("app.log")}\ntopic = ${sc.topic}`, `${EXACTLY_ONCE}\nbatch_max_messages = 100\noffsets_topic = offsets-${Date.now().toString(36)}`));
+  await s.open();
+  const app = s.file("app.log");
+  writeFileSync(app, "");
+  s.start();
+  await s.agent!.waitForLog(/Following file/);
+  // Lines keep coming, 1,000 every 100 ms, through the outage.
+  let written = 0;
+  let writing = true;
+  const writer = (async () => {
+    for (; writing; await Bun.sleep(100)) {
+      appendNumbered(app, "line", written, written + 1000, PAD);
+      written += 1000;
+    }
+  })();
+  const dir = process.env.SERVICES_RUN_DIR!;
+  try {
+    await s.reader.waitFor(s.topic, 1, 30_000, 0);
+    await s.reader.stop(); // a Kafka client too; a new one reads everything after the outage
+    await Bun.sleep(1000);
+    // Frozen, the broker answers nothing: the open transaction's batches wait on the wire, its commit cannot happen.
+    process.kill(kafkaPid(), "SIGSTOP");
+    await Bun.sleep(1500);
+    // Let go as it is stopped: it reads some of the waiting requests and goes away without answering the rest.
+    const stopping = servicesShAsync("stop-kafka", [dir]);
+    await Bun.sleep(200);
+    process.kill(kafkaPid(), "SIGCONT");
+    await stopping;
+    await Bun.sleep(1500);
+  } finally {
+    await servicesShAsync("start-kafka", [dir]);
+  }
+  await Bun.sleep(2000);
+  writing = false;
+  await writer;
+  s.reader = await TopicReader.start([s.topic]);
+  await s.reader.waitFor(s.topic, written, 120_000, 0);
+  // A duplicate would be a transaction's lines committed twice: waited 5 transaction_max_ms more.
+  await Bun.sleep(5000);
+  const c = compare(s.received(), { line: written });
+  console.log(`exactly_once, broker frozen, stopped and restarted mid-transaction: ${c.expected} written, ${c.received} received (read_committed), ${c.missing} missing, ${c.duplicates} duplicates, ${c.outOfOrder} out of order`);
+  console.log(s.agent!.log.split("\n").filter((l) => /WARN|ERROR/.test(l)).join("\n"));
+  if (c.missing > 0 || c.duplicates > 0) console.log(s.agent!.log);
+  // The outage did reach the agent in the middle of its work.
+  expect(s.agent!.log).toMatch(/Kafka did not accept a batch|transaction coordinator did not answer/);
+  expect(c.missing).toBe(0);
+  expect(c.duplicates).toBe(0);
+  expect(c.outOfOrder).toBe(0);
+  expect(s.agent!.running).toBe(true);
+  expect(await s.stop()).toBe(0);
+}, 240_000);
+
+test("exactly_once: a second agent with the same transactional_id fences the first, which stops with exit code 1 and an error naming the id", async () => {
+  const txid = `logagent-test-${Date.now().toString(36)}`;
+  const kafkaExtra = `${EXACTLY_ONCE}\ntransactional_id = ${txid}\noffsets_topic = offsets-${Date.now().toString(36)}`;
+  const s = (scenario = new Scenario((sc) => `from = beginning\n\n[collect.app]\npath = ${sc.file("app.log")}\ntopic = ${sc.topic}`, kafkaExtra));
+  await s.open();
+  writeFileSync(s.file("app.log"), "");
+  const first = s.start();
+  await first.waitForLog(/Following file/);
+  appendNumbered(s.file("app.log"), "a", 0, 1000);
+  expect(await s.reader.waitFor(s.topic, 1000, 30_000, 0)).toEqual(numbered("a", 0, 1000));
+
+  // Another agent (its own folder and state_dir) with the same transactional id: its InitProducerId fences the first.
+  const other = new Scenario((sc) => `from = beginning\n\n[collect.other]\npath = ${sc.file("other.log")}\ntopic = ${s.topic}`, kafkaExtra);
+  writeFileSync(other.file("other.log"), "");
+  const second = new AgentProcess(other.dir, other.bin, iniFor({ kafka: services.kafka, extra: `from = beginning\n\n[collect.other]\npath = ${other.file("other.log")}\ntopic = ${s.topic}`, kafkaExtra }));
+  try {
+    await second.waitForLog(/Following file/, 30_000);
+    // The first finds out when it next writes: its transaction's requests carry the old epoch.
+    appendNumbered(s.file("app.log"), "a", 1000, 2000);
+    const code = await Promise.race([first.exited, Bun.sleep(30_000).then(() => null)]);
+    expect(code).toBe(1);
+    expect(first.log).toMatch(new RegExp(`ERROR .*Another agent took over this agent's transactional id.*${txid}`));
+    expect(first.log.match(/Another agent took over/g)?.length).toBe(1); // said once, no retry loop
+    // The second goes on.
+    appendNumbered(other.file("other.log"), "b", 0, 100);
+    const got = await s.reader.waitFor(s.topic, 1100, 30_000, 0);
+    expect(got.filter((v) => v.startsWith("b-"))).toEqual(numbered("b", 0, 100));
+    expect(second.running).toBe(true);
+  } finally {
+    await second.stop("SIGTERM");
+  }
+}, 120_000);
