@@ -63,10 +63,10 @@ export function decodePosition(value: string): CommittedPosition | null {
  * The produce request writing `records` (key, JSON value) to `topic`/`partition` as one batch from
  * `identity` (transactional, with its sequence), in the transaction `transactionalId`.
  */
-export function offsetsFrame(clientId: string, transactionalId: string, topic: string, partition: number, records: [string, string][], identity: BatchIdentity): Buffer {
+export function offsetsFrame(clientId: string, transactionalId: string, topic: string, partition: number, records: [string, string][], identity: BatchIdentity, timestamp = Date.now()): Buffer {
   const prefix = framePrefix(clientId, { topic, partition, acks: -1, timeoutMs: 30_000, transactionalId });
   const b = new BatchBuilder(64 * 1024);
-  b.begin(prefix.length, Date.now());
+  b.begin(prefix.length, timestamp);
   prefix.copy(b.buf, 0);
   const noHeaders = encodeHeaders([]);
   for (const [key, value] of records) b.appendRecord(key, value, noHeaders);
