@@ -34,8 +34,17 @@ import type { KafkaClient } from "./kafka-client";
 import { encodePosition, OffsetsTopic, offsetsFrame, offsetsKey } from "./offsets-topic";
 import { isFencing, ProducerFenced, type ProducerId, retriedAnswer, TransactionCoordinator } from "./transaction-coordinator";
 
-/** How long the coordinator lets a transaction stay open: far above transaction_max_ms and a broker restart. */
-const TRANSACTION_TIMEOUT_MS = 60_000;
+/**
+ * A commit that waits this long for its lines' acknowledgements (a topic Kafka refuses, a broker away)
+ * is given up and its lines sent again in a new transaction, before the coordinator expires it: an
+ * expired transaction fences the producer, which would read as another agent taking over.
+ */
+const COMMIT_WAIT_MS = 30_000;
+/**
+ * How long the coordinator lets a transaction stay open (transaction_max_ms and the commit's wait
+ * are less): well above a broker restart, well below the broker's transaction.max.timeout.ms (15 min).
+ */
+const transactionTimeoutMs = (maxMs: number) => maxMs + 2 * COMMIT_WAIT_MS;
 
 export interface TransactionSettings {
   transactionalId: string;
@@ -83,6 +92,7 @@ export class Transaction {
   private held: LineBlock[] = [];
   private enlisted = new Set<string>();
   private enlisting = new Map<string, Promise<void>>();
+  private toEnlist = new Map<string, { topic: string; partition: number; resolve: () => void; reject: (e: unknown) => void }>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private whenAcked: (() => void) | null = null;
   /** Changes when a recovery starts: a commit that awaited something stops there. */
@@ -98,7 +108,7 @@ export class Transaction {
     private readonly host: TransactionHost,
     private readonly log: Logger,
   ) {
-    this.coordinator = new TransactionCoordinator(host.client, settings.transactionalId, TRANSACTION_TIMEOUT_MS, () => host.running(), (what, err, expected) => {
+    this.coordinator = new TransactionCoordinator(host.client, settings.transactionalId, transactionTimeoutMs(settings.maxMs), () => host.running(), (what, err, expected) => {
       // The previous transaction's markers still being written: the usual answer right after a commit.
       if (expected) return log.debug("Kafka is still completing the previous transaction; asking again.", { request: what });
       if (!this.retrySaid) log.warn("Kafka's transaction coordinator did not answer; retrying.", { request: what, error: String((err as Error)?.message ?? err), transactional_id: settings.transactionalId });
@@ -158,26 +168,47 @@ export class Transaction {
     if (this.acked >= this.blocks.length && this.whenAcked) this.whenAcked();
   }
 
-  /** Resolved once `topic`/`partition` is in the open transaction; null when it already is. */
+  /**
+   * Resolved once `topic`/`partition` is in the open transaction; null when it already is. The
+   * partitions asked for in one turn of the event loop (a commit's lanes all start at once) go in one
+   * AddPartitionsToTxn: the coordinator takes one change of a transaction at a time.
+   */
   enlist(topic: string, partition: number): Promise<void> | null {
     const key = `${topic}\0${partition}`;
     if (this.enlisted.has(key)) return null;
-    let pending = this.enlisting.get(key);
-    if (!pending) {
-      const generation = this.generation;
-      pending = this.coordinator
-        .addPartitions(this.producer, [{ topic, partitions: [partition] }])
-        .then(() => {
+    const pending = this.enlisting.get(key);
+    if (pending) return pending;
+    if (this.toEnlist.size === 0) queueMicrotask(() => this.enlistNow());
+    let done!: { resolve: () => void; reject: (e: unknown) => void };
+    const promise = new Promise<void>((resolve, reject) => (done = { resolve, reject }));
+    promise.catch(() => {}); // the transaction handles the failure; a lane only learns it should stop
+    this.toEnlist.set(key, { topic, partition, ...done });
+    this.enlisting.set(key, promise);
+    return promise;
+  }
+
+  private enlistNow(): void {
+    const asked = [...this.toEnlist.entries()];
+    this.toEnlist.clear();
+    const generation = this.generation;
+    const topics = new Map<string, number[]>();
+    for (const [, { topic, partition }] of asked) topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+    this.coordinator.addPartitions(this.producer, [...topics].map(([topic, partitions]) => ({ topic, partitions }))).then(
+      () => {
+        for (const [key, p] of asked) {
           if (generation === this.generation) this.enlisted.add(key);
-        })
-        .catch((err) => {
-          if (generation === this.generation) this.failed(err);
-          throw err;
-        })
-        .finally(() => this.enlisting.delete(key));
-      this.enlisting.set(key, pending);
-    }
-    return pending;
+          this.enlisting.delete(key);
+          p.resolve();
+        }
+      },
+      (err) => {
+        for (const [key, p] of asked) {
+          this.enlisting.delete(key);
+          p.reject(err);
+        }
+        if (generation === this.generation) this.failed(err);
+      },
+    );
   }
 
   /** A lane's batch failed in a way only a new producer mends (the broker lost the producer's state). */
@@ -210,9 +241,17 @@ export class Transaction {
     let inDoubt: string | null = null;
     try {
       this.host.hurry();
-      if (this.acked < blocks.length) await new Promise<void>((resolve) => (this.whenAcked = resolve));
+      if (this.acked < blocks.length) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await new Promise<void>((resolve) => {
+          this.whenAcked = resolve;
+          timer = setTimeout(resolve, COMMIT_WAIT_MS);
+        });
+        clearTimeout(timer);
+      }
       this.whenAcked = null;
       if (generation !== this.generation) return;
+      if (this.acked < blocks.length) throw new Error(`Kafka did not acknowledge every line of the transaction within ${COMMIT_WAIT_MS / 1000} s`);
       const commit = `${this.producer.producerId}.${this.producer.producerEpoch}.${++this.commits}`;
       const records = this.positionRecords(blocks, commit);
       if (records.length > 0) {
@@ -349,6 +388,8 @@ export class Transaction {
     this.lines = 0;
     this.enlisted.clear();
     this.enlisting.clear();
+    for (const p of this.toEnlist.values()) p.reject(new Error("the transaction ended"));
+    this.toEnlist.clear();
   }
 
   private takeHeld(): LineBlock[] {
