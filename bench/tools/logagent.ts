@@ -32,7 +32,7 @@ export interface AgentTool extends ToolUnderTest {
   launchFromEtcd(o: LaunchOptions, key: string): Promise<Proc[]>;
 }
 
-export function logagent(variant: { name?: string; color?: string; kafka?: Record<string, string> } = {}): AgentTool {
+export function logagent(variant: { name?: string; color?: string; kafka?: Record<string, string>; transactional?: boolean } = {}): AgentTool {
   const name = variant.name ?? "logagent";
   const extra = Object.entries(variant.kafka ?? {});
 
@@ -55,6 +55,7 @@ export function logagent(variant: { name?: string; color?: string; kafka?: Recor
     color: variant.color ?? "#2b6cb0",
     packages: [],
     exitsWhenDone: false,
+    transactional: variant.transactional,
     prepare(runDir) {
       const bin = path.join(runDir, "bin");
       agentCopy = path.join(bin, "logagent");
