@@ -107,9 +107,10 @@ export class KafkaSink implements LaneOwner {
     };
     if (config.delivery === "exactly_once") {
       const { transactionalId, offsetsTopic, clientId, transactionMaxMs, transactionMaxBytes } = config;
+      // Its lines are held until it commits: a transaction takes at most half of what the queue holds.
       const maxLines = Math.max(1, Math.floor(queue.maxLines / 2));
-      const maxBytes = Math.max(1024, Math.min(transactionMaxBytes, Math.floor(queue.maxBytes / 2)));
-      this.transaction = new Transaction({ transactionalId, offsetsTopic, clientId, hostname, maxMs: transactionMaxMs, maxBytes, maxLines }, this.transactionHost(), log.child("transaction"));
+      const maxCost = Math.max(1, Math.floor(queue.maxBytes / 2));
+      this.transaction = new Transaction({ transactionalId, offsetsTopic, clientId, hostname, maxMs: transactionMaxMs, maxBytes: transactionMaxBytes, maxLines, maxCost }, this.transactionHost(), log.child("transaction"));
     }
   }
 

@@ -26,6 +26,7 @@
 import type { SavedPosition } from "../checkpoint/saved-position";
 import type { DeliveryTracker } from "../pipeline/delivery-tracker";
 import type { LineBlock } from "../pipeline/line-block";
+import { costOf } from "../pipeline/line-queue";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { sendFrame } from "./broker-link";
@@ -52,8 +53,11 @@ export interface TransactionSettings {
   clientId: string;
   hostname: string;
   maxMs: number;
+  /** transaction_max_bytes: of the lines' bytes. */
   maxBytes: number;
+  /** Half the queue's bounds (chan_max_size, max_buffer_bytes with each line's overhead): the other half is read during the commit. */
   maxLines: number;
+  maxCost: number;
 }
 
 /** What the transaction needs from the sink. */
@@ -88,6 +92,7 @@ export class Transaction {
   private acked = 0;
   private bytes = 0;
   private lines = 0;
+  private cost = 0;
   /** Blocks taken while a commit or a recovery runs: the next transaction's. */
   private held: LineBlock[] = [];
   private enlisted = new Set<string>();
@@ -158,7 +163,8 @@ export class Transaction {
     this.blocks.push(block);
     this.bytes += block.valueBytes;
     this.lines += block.count;
-    if (this.bytes >= this.settings.maxBytes || this.lines >= this.settings.maxLines) this.commitSoon();
+    this.cost += costOf(block);
+    if (this.bytes >= this.settings.maxBytes || this.lines >= this.settings.maxLines || this.cost >= this.settings.maxCost) this.commitSoon();
     return true;
   }
 
@@ -238,6 +244,7 @@ export class Transaction {
     this.state = "committing";
     const generation = this.generation;
     const blocks = this.blocks;
+    const started = performance.now();
     let inDoubt: string | null = null;
     try {
       this.host.hurry();
@@ -264,6 +271,7 @@ export class Transaction {
       await this.coordinator.endTransaction(this.producer, true);
       if (generation !== this.generation) return;
       this.retrySaid = false;
+      this.log.debug("Transaction committed.", { lines: this.lines, files: records.length, commit_ms: Math.round(performance.now() - started) });
       this.committed();
     } catch (err) {
       if (generation === this.generation) this.failed(err, inDoubt);
@@ -386,6 +394,7 @@ export class Transaction {
     this.acked = 0;
     this.bytes = 0;
     this.lines = 0;
+    this.cost = 0;
     this.enlisted.clear();
     this.enlisting.clear();
     for (const p of this.toEnlist.values()) p.reject(new Error("the transaction ended"));
