@@ -145,6 +145,8 @@ export class KafkaSink implements LaneOwner {
     // Lines given up are not settled: their files' positions stay before them, and they are read again.
     // A request Kafka never answers must not hold the stop past the deadline.
     await Promise.race([this.loop, sleep(Math.max(0, deadline - performance.now()))]);
+    // A transaction left open would hold read_committed consumers back until Kafka expires it.
+    if (this.transaction) await Promise.race([this.transaction.abandon(), sleep(Math.max(100, deadline - performance.now()))]);
     await Promise.race([this.client.disconnect().catch(() => {}), sleep(Math.max(100, deadline - performance.now()))]);
     return left;
   }
@@ -258,7 +260,7 @@ export class KafkaSink implements LaneOwner {
   }
 
   delivered(blocks: LineBlock[]): void {
-    if (this.transaction) this.transaction.acknowledged(blocks);
+    if (this.transaction) this.transaction.acknowledged();
     else this.settle(blocks);
   }
 

@@ -89,6 +89,7 @@ export class Transaction {
   private producer: ProducerId = { producerId: -1n, producerEpoch: 0 };
   /** Blocks of the open transaction, in the order they were taken. */
   private blocks: LineBlock[] = [];
+  /** Blocks [0, acked) of the transaction have every line acknowledged (see `allAcked`). */
   private acked = 0;
   private bytes = 0;
   private lines = 0;
@@ -168,10 +169,9 @@ export class Transaction {
     return true;
   }
 
-  /** Lanes acknowledged every line of these blocks (they count as sent only once committed). */
-  acknowledged(blocks: LineBlock[]): void {
-    this.acked += blocks.length;
-    if (this.acked >= this.blocks.length && this.whenAcked) this.whenAcked();
+  /** Lanes acknowledged every line of some blocks (they count as sent only once committed). */
+  acknowledged(): void {
+    if (this.whenAcked && this.allAcked()) this.whenAcked();
   }
 
   /**
@@ -233,9 +233,24 @@ export class Transaction {
     if (this.state === "open") this.commitSoon();
   }
 
+  /** At shutdown, lines given up: the open transaction is aborted (best effort) rather than left to expire. */
+  async abandon(): Promise<void> {
+    if (this.state !== "open" && this.state !== "committing") return;
+    this.generation++;
+    this.state = "idle";
+    if (this.timer) clearTimeout(this.timer);
+    await this.coordinator.endTransaction(this.producer, false).catch(() => {});
+  }
+
   private commitSoon(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.commit(), 0);
+  }
+
+  /** Whether every line of the transaction is acknowledged (blocks are counted down by the lanes; each is passed once). */
+  private allAcked(): boolean {
+    while (this.acked < this.blocks.length && this.blocks[this.acked]!.unacked === 0) this.acked++;
+    return this.acked === this.blocks.length;
   }
 
   private async commit(): Promise<void> {
@@ -248,7 +263,7 @@ export class Transaction {
     let inDoubt: string | null = null;
     try {
       this.host.hurry();
-      if (this.acked < blocks.length) {
+      if (!this.allAcked()) {
         let timer: ReturnType<typeof setTimeout> | undefined;
         await new Promise<void>((resolve) => {
           this.whenAcked = resolve;
@@ -258,7 +273,7 @@ export class Transaction {
       }
       this.whenAcked = null;
       if (generation !== this.generation) return;
-      if (this.acked < blocks.length) throw new Error(`Kafka did not acknowledge every line of the transaction within ${COMMIT_WAIT_MS / 1000} s`);
+      if (!this.allAcked()) throw new Error(`Kafka did not acknowledge every line of the transaction within ${COMMIT_WAIT_MS / 1000} s`);
       const commit = `${this.producer.producerId}.${this.producer.producerEpoch}.${++this.commits}`;
       const records = this.positionRecords(blocks, commit);
       if (records.length > 0) {
