@@ -4,12 +4,14 @@
 // kafkajs reads read_committed by default) must see every line exactly once,
 // in order per file, whatever is killed, deleted or restarted.
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { rmSync, statSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { AgentProcess, iniFor } from "../support/agent-process";
 import { services } from "../support/env";
 import { appendNumbered, numbered } from "../support/files";
-import { TopicReader } from "../support/kafka";
+import { ConfigResourceTypes } from "kafkajs";
+import { TopicReader, client } from "../support/kafka";
 import { killRounds } from "../support/kill-rounds";
 import { LogWriter, outOfOrderWithin } from "../support/log-writer";
 import { Scenario, compare } from "../support/scenario";
@@ -30,15 +32,25 @@ afterAll(async () => {
 
 const EXACTLY_ONCE = "delivery = exactly_once";
 
-/** The offsets topic's records for `topic`'s test (keys "HOST/DEV:INO", JSON values), read_committed. */
-async function offsetsRecords(offsetsTopic: string, settleMs = 1000): Promise<{ key: string; value: Record<string, unknown> }[]> {
-  const reader = await TopicReader.start([offsetsTopic]);
-  await Bun.sleep(settleMs);
-  await reader.stop();
-  return (reader.received.get(offsetsTopic) ?? []).map((m) => ({ key: "", value: JSON.parse(m.value) as Record<string, unknown> }));
+/** The offsets topic's records (key, JSON value), read_committed, and its cleanup.policy. */
+async function readOffsetsTopic(topic: string): Promise<{ records: { key: string; value: Record<string, unknown> }[]; cleanupPolicy: string }> {
+  const kafka = client();
+  const records: { key: string; value: Record<string, unknown> }[] = [];
+  const consumer = kafka.consumer({ groupId: `offsets-check-${Date.now()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void records.push({ key: String(message.key), value: JSON.parse(String(message.value)) as Record<string, unknown> }) });
+  for (let i = 0; i < 100 && records.length === 0; i++) await Bun.sleep(100);
+  await Bun.sleep(1000);
+  await consumer.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["cleanup.policy"] }], includeSynonyms: false });
+  await admin.disconnect();
+  return { records, cleanupPolicy: described.resources[0]?.configEntries[0]?.configValue ?? "" };
 }
 
-test("exactly_once: lines reach a read_committed consumer once each, and the file's position is committed to the offsets topic with them", async () => {
+test("exactly_once: lines reach a read_committed consumer once each, and the file's position is committed with them to the offsets topic (created compacted, keyed by host and file identity)", async () => {
   const offsetsTopic = `offsets-${Date.now().toString(36)}`;
   const s = (scenario = new Scenario((sc) => `from = beginning\n\n[collect.app]\npath = ${sc.file("app.log")}\ntopic = ${sc.topic}`, `${EXACTLY_ONCE}\noffsets_topic = ${offsetsTopic}`));
   await s.open();
@@ -47,9 +59,14 @@ test("exactly_once: lines reach a read_committed consumer once each, and the fil
   await s.agent!.waitForLog(/Following file/);
   appendNumbered(s.file("app.log"), "a", 0, 5000);
   expect(await s.reader.waitFor(s.topic, 5000, 30_000)).toEqual(numbered("a", 0, 5000));
-  const records = await offsetsRecords(offsetsTopic);
+  const { records, cleanupPolicy } = await readOffsetsTopic(offsetsTopic);
   const bytes = numbered("a", 0, 5000).join("\n").length + 1;
-  expect(records.at(-1)?.value.offset).toBe(bytes);
+  const { ino } = statSync(s.file("app.log"), { bigint: true });
+  // Created compacted; keyed by host and file identity; the last record is where the file's committed lines end.
+  expect(cleanupPolicy).toBe("compact");
+  expect(records.length).toBeGreaterThan(0);
+  expect(records.every((r) => r.key.startsWith(`${hostname()}/`) && r.key.endsWith(`:${ino}`))).toBe(true);
+  expect(records.at(-1)!.value).toMatchObject({ offset: bytes, ino: String(ino), path: s.file("app.log"), file: s.file("app.log") });
   expect(s.agent!.log).toMatch(/read the positions committed in Kafka/);
   expect(await s.stop()).toBe(0);
 }, 90_000);
