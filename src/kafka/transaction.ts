@@ -356,8 +356,8 @@ export class Transaction {
   }
 
   /**
-   * Drops the transaction's sends, gets a new epoch (which aborts the transaction, unless its commit
-   * was already decided), and sends its lines again in a new one. A commit in doubt is looked up in
+   * Drops the transaction's sends, aborts it, gets a new epoch (which aborts it too if the abort did
+   * not get through, unless its commit was already decided), and sends its lines again in a new one. A commit in doubt is looked up in
    * the offsets topic first.
    */
   private async recover(err: unknown, inDoubt: string | null): Promise<void> {
@@ -374,6 +374,14 @@ export class Transaction {
       error: String((err as Error)?.message ?? err),
     });
     this.host.dropLanes(blocks);
+    if (inDoubt === null) {
+      // Aborted now if the coordinator takes it; if not, the new epoch below aborts it anyway.
+      try {
+        await this.coordinator.endTransaction(this.producer, false);
+      } catch (e) {
+        if (e instanceof ProducerFenced) return this.failed(e);
+      }
+    }
     let backoff = new Backoff(200, 5000);
     for (;;) {
       if (!this.host.running()) return;

@@ -11,7 +11,7 @@ import { AgentProcess, iniFor } from "../support/agent-process";
 import { services } from "../support/env";
 import { appendNumbered, numbered } from "../support/files";
 import { ConfigResourceTypes } from "kafkajs";
-import { TopicReader, client } from "../support/kafka";
+import { TopicReader, client, createTopics } from "../support/kafka";
 import { killRounds } from "../support/kill-rounds";
 import { LogWriter, outOfOrderWithin } from "../support/log-writer";
 import { Scenario, compare } from "../support/scenario";
@@ -186,6 +186,41 @@ test("exactly_once: the broker frozen with a transaction's requests on the wire,
   expect(s.agent!.running).toBe(true);
   expect(await s.stop()).toBe(0);
 }, 240_000);
+
+test("exactly_once: a transaction whose lines Kafka does not take within 30 s (a topic created late) is aborted and its lines go again in a new one: 0 lost, 0 duplicates for read_committed", async () => {
+  const late = `late-${Date.now().toString(36)}`;
+  const s = (scenario = new Scenario(
+    (sc) => `from = beginning\n\n[collect.a]\npath = ${sc.file("a.log")}\ntopic = ${sc.topic}\n\n[collect.b]\npath = ${sc.file("b.log")}\ntopic = ${late}`,
+    `${EXACTLY_ONCE}\nauto_create_topics = false\noffsets_topic = offsets-${Date.now().toString(36)}`,
+  ));
+  await s.open();
+  writeFileSync(s.file("a.log"), "");
+  writeFileSync(s.file("b.log"), "");
+  s.start();
+  await s.agent!.waitForLog(/Following file.*b\.log/);
+  appendNumbered(s.file("a.log"), "a", 0, 1000);
+  appendNumbered(s.file("b.log"), "b", 0, 1000);
+  // The transaction holding b's lines cannot commit while their topic is missing: after 30 s it is aborted and
+  // its lines (a's too) go again in a new transaction. The topic comes after the first abort.
+  await s.agent!.waitForLog(/A transaction failed; it is aborted/, 60_000);
+  appendNumbered(s.file("a.log"), "a", 1000, 2000);
+  await createTopics([late]);
+  const lateReader = await TopicReader.start([late]);
+  const a = await s.reader.waitFor(s.topic, 2000, 90_000, 0);
+  const b = await lateReader.waitFor(late, 1000, 30_000, 0);
+  // A duplicate would be a transaction committed twice: waited 5 transaction_max_ms more.
+  await Bun.sleep(5000);
+  await lateReader.stop();
+  const raw = await TopicReader.start([s.topic], undefined, true);
+  const rawA = await raw.waitFor(s.topic, 2000, 30_000, 1000);
+  await raw.stop();
+  console.log(`exactly_once, a transaction aborted after 30 s: ${a.length} + ${b.length} lines read_committed; ${rawA.length - 2000} aborted copies of a's lines in the log (read_uncommitted)`);
+  expect(s.received()).toEqual(numbered("a", 0, 2000));
+  expect(lateReader.values(late)).toEqual(numbered("b", 0, 1000));
+  expect(rawA.length).toBeGreaterThan(2000); // a's first lines were written, aborted, and written again
+  expect(s.agent!.log).not.toMatch(/ProducerFenced|Another agent took over/);
+  expect(await s.stop()).toBe(0);
+}, 180_000);
 
 test("exactly_once: a second agent with the same transactional_id fences the first, which stops with exit code 1 and an error naming the id", async () => {
   const txid = `logagent-test-${Date.now().toString(36)}`;
