@@ -44,7 +44,7 @@ export class Agent {
     this.fatal.catch(() => {}); // awaited by whoever runs the agent
     this.checkpointer = new Checkpointer(
       new FilePositionStore(agent.stateDir, log.child("checkpoint")),
-      { intervalMs: agent.checkpointIntervalMs, forgetAfterMs: agent.forgetAfterMs },
+      { intervalMs: agent.checkpointIntervalMs, forgetAfterMs: agent.forgetAfterMs, onForget: (fileKeys) => this.sink.forget(fileKeys) },
       log.child("checkpoint"),
     );
     this.files = new FileServer(

@@ -18,6 +18,8 @@ export interface CheckpointerOptions {
   intervalMs: number;
   /** A file not seen open for this long is forgotten. */
   forgetAfterMs: number;
+  /** Files just forgotten, by identity key (exactly_once deletes their positions from Kafka too). */
+  onForget?: (fileKeys: string[]) => void;
 }
 
 export class Checkpointer {
@@ -160,12 +162,15 @@ export class Checkpointer {
       } else saved.seenAt = now;
       if (reader.closed && reader.acked >= reader.offset) this.live.delete(key);
     }
+    const forgotten: string[] = [];
     for (const [key, p] of this.known) {
       if (!this.live.has(key) && now - p.seenAt > this.options.forgetAfterMs) {
         this.known.delete(key);
+        forgotten.push(key);
         changed = true;
       }
     }
+    if (forgotten.length > 0) this.options.onForget?.(forgotten);
     // seenAt alone does not make a write, except once an hour, so that the saved seenAt of an idle
     // open file stays recent enough not to be forgotten after a restart.
     const hour = Math.floor(now / 3_600_000);

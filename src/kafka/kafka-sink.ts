@@ -264,6 +264,11 @@ export class KafkaSink implements LaneOwner {
     else this.settle(blocks);
   }
 
+  /** exactly_once: files the checkpointer forgot; their records in the offsets topic are deleted with the next commit. */
+  forget(fileKeys: string[]): void {
+    this.transaction?.forget(fileKeys);
+  }
+
   /** Before a lane's batch goes in a transaction: its partition joins the transaction (null: it has). */
   enlist(lane: PartitionLane): Promise<void> | null {
     return this.transaction ? this.transaction.enlist(lane.topic, lane.partition) : null;

@@ -3,7 +3,9 @@
 // at start. A record per file whose position a transaction moved:
 //   key   = "HOST/DEV:INO"   (host name, then the file's identity, as the checkpoint keys it)
 //   value = JSON of the saved position (offset, fingerprint, entry path, file name, when) and the
-//           transaction that wrote it ("commit"), by which an in-doubt commit is told apart
+//           transaction that wrote it ("commit"); null (a tombstone) once the file is forgotten
+// and one more per transaction, "HOST/commit" = {"commit": ...}: the host's last committed
+// transaction, by which a commit whose answer never came is told apart (done or not).
 // The topic is compacted, so the last record per key is what it keeps. A host's
 // records all go to one partition (murmur2 of the host name, like a keyed
 // message), so that an agent reads back only that partition: to its end, with
@@ -33,6 +35,17 @@ export function offsetsKey(hostname: string, fileKey: string): string {
   return `${hostname}/${fileKey}`;
 }
 
+/** The record naming the host's last committed transaction. */
+export function commitRecord(hostname: string, commit: string): [string, string] {
+  return [`${hostname}/commit`, JSON.stringify({ commit })];
+}
+
+/** What the offsets topic holds for a host: the last position per file, and the last transaction committed. */
+export interface HostOffsets {
+  positions: Map<string, CommittedPosition>;
+  lastCommit: string | null;
+}
+
 export function encodePosition(p: SavedPosition, commit: string): string {
   return JSON.stringify({ dev: String(p.identity.dev), ino: String(p.identity.ino), offset: p.offset, fingerprint: p.fingerprint, path: p.path, file: p.file, seenAt: p.seenAt, commit });
 }
@@ -60,10 +73,10 @@ export function decodePosition(value: string): CommittedPosition | null {
 }
 
 /**
- * The produce request writing `records` (key, JSON value) to `topic`/`partition` as one batch from
+ * The produce request writing `records` (key, JSON value or null: a tombstone) to `topic`/`partition` as one batch from
  * `identity` (transactional, with its sequence), in the transaction `transactionalId`.
  */
-export function offsetsFrame(clientId: string, transactionalId: string, topic: string, partition: number, records: [string, string][], identity: BatchIdentity, timestamp = Date.now()): Buffer {
+export function offsetsFrame(clientId: string, transactionalId: string, topic: string, partition: number, records: [string, string | null][], identity: BatchIdentity, timestamp = Date.now()): Buffer {
   const prefix = framePrefix(clientId, { topic, partition, acks: -1, timeoutMs: 30_000, transactionalId });
   const b = new BatchBuilder(64 * 1024);
   b.begin(prefix.length, timestamp);
@@ -93,12 +106,14 @@ export class OffsetsTopic {
   }
 
   /** This host's records, read to the end with read_committed: the last per file. */
-  async read(): Promise<Map<string, CommittedPosition>> {
+  async read(): Promise<HostOffsets> {
     const broker = await this.client.leaderBroker(this.topic, this.partition);
     const listed = await broker.listOffsets({ replicaId: -1, isolationLevel: READ_COMMITTED, topics: [{ topic: this.topic, partitions: [{ partition: this.partition, timestamp: LATEST }] }] });
     const end = BigInt(listed.responses[0]!.partitions[0]!.offset);
     const prefix = `${this.hostname}/`;
+    const commitKey = commitRecord(this.hostname, "")[0];
     const found = new Map<string, CommittedPosition>();
+    let lastCommit: string | null = null;
     let at = 0n;
     while (at < end) {
       const r = await broker.fetch({
@@ -116,6 +131,10 @@ export class OffsetsTopic {
       for (const m of batch.messages) {
         const key = m.key?.toString("utf8") ?? "";
         if (!key.startsWith(prefix)) continue;
+        if (key === commitKey) {
+          lastCommit = m.value === null ? null : String((JSON.parse(m.value.toString("utf8")) as { commit?: unknown }).commit);
+          continue;
+        }
         const decoded = m.value === null ? null : decodePosition(m.value.toString("utf8"));
         if (decoded === null) found.delete(key);
         else found.set(key, decoded);
@@ -124,6 +143,6 @@ export class OffsetsTopic {
       if (next <= at) break;
       at = next;
     }
-    return found;
+    return { positions: found, lastCommit };
   }
 }

@@ -32,7 +32,7 @@ import { Backoff, sleep } from "../util/backoff";
 import { sendFrame } from "./broker-link";
 import { DUPLICATE_SEQUENCE_NUMBER, errorFromCode } from "./errors";
 import type { KafkaClient } from "./kafka-client";
-import { encodePosition, OffsetsTopic, offsetsFrame, offsetsKey } from "./offsets-topic";
+import { commitRecord, encodePosition, OffsetsTopic, offsetsFrame, offsetsKey } from "./offsets-topic";
 import { isFencing, ProducerFenced, type ProducerId, retriedAnswer, TransactionCoordinator } from "./transaction-coordinator";
 
 /**
@@ -105,6 +105,8 @@ export class Transaction {
   private generation = 0;
   private commits = 0;
   private offsetsSequence = 0;
+  /** Files forgotten (checkpointer): a tombstone for each goes in the next transaction. */
+  private forgotten = new Set<string>();
   /** Commit at once (the sink is stopping). */
   private hurrying = false;
   private retrySaid = false;
@@ -135,9 +137,9 @@ export class Transaction {
       try {
         await this.offsets.ensure();
         await this.newProducer();
-        const committed = await this.offsets.read();
-        this.log.info("Exactly-once delivery: read the positions committed in Kafka.", { transactional_id: this.settings.transactionalId, offsets_topic: this.settings.offsetsTopic, partition: this.offsets.partition, files: committed.size, producer_id: String(this.producer.producerId), epoch: this.producer.producerEpoch });
-        return [...committed.values()].map((c) => c.position);
+        const { positions } = await this.offsets.read();
+        this.log.info("Exactly-once delivery: read the positions committed in Kafka.", { transactional_id: this.settings.transactionalId, offsets_topic: this.settings.offsetsTopic, partition: this.offsets.partition, files: positions.size, producer_id: String(this.producer.producerId), epoch: this.producer.producerEpoch });
+        return [...positions.values()].map((c) => c.position);
       } catch (err) {
         if (err instanceof ProducerFenced) throw err;
         // A topic just created is refused for a moment, until it has a leader: said only if it lasts.
@@ -217,6 +219,11 @@ export class Transaction {
     );
   }
 
+  /** Files the checkpointer forgot: their records are deleted (tombstones) with the next commit, so that the topic does not keep every file ever read. */
+  forget(fileKeys: string[]): void {
+    for (const key of fileKeys) this.forgotten.add(key);
+  }
+
   /** A lane's batch failed in a way only a new producer mends (the broker lost the producer's state). */
   producerLost(cause: string): void {
     this.failed(new Error(cause));
@@ -275,42 +282,50 @@ export class Transaction {
       if (generation !== this.generation) return;
       if (!this.allAcked()) throw new Error(`Kafka did not acknowledge every line of the transaction within ${COMMIT_WAIT_MS / 1000} s`);
       const commit = `${this.producer.producerId}.${this.producer.producerEpoch}.${++this.commits}`;
-      const records = this.positionRecords(blocks, commit);
-      if (records.length > 0) {
-        await this.enlist(this.settings.offsetsTopic, this.offsets.partition);
-        if (generation !== this.generation) return;
-        await this.writeOffsets(records);
-        if (generation !== this.generation) return;
-      }
+      const tombstones = [...this.forgotten];
+      const records = this.positionRecords(blocks, commit, tombstones);
+      await this.enlist(this.settings.offsetsTopic, this.offsets.partition);
+      if (generation !== this.generation) return;
+      await this.writeOffsets(records);
+      if (generation !== this.generation) return;
       inDoubt = commit;
       await this.coordinator.endTransaction(this.producer, true);
       if (generation !== this.generation) return;
       this.retrySaid = false;
-      this.log.debug("Transaction committed.", { lines: this.lines, files: records.length, commit_ms: Math.round(performance.now() - started) });
+      this.log.debug("Transaction committed.", { lines: this.lines, records: records.length, commit_ms: Math.round(performance.now() - started) });
+      for (const key of tombstones) this.forgotten.delete(key);
       this.committed();
     } catch (err) {
       if (generation === this.generation) this.failed(err, inDoubt);
     }
   }
 
-  /** The offsets records of a transaction: each file's position once all its blocks are in. */
-  private positionRecords(blocks: LineBlock[], commit: string): [string, string][] {
+  /**
+   * The offsets records of a transaction: each file's position once all its blocks are in, tombstones
+   * of forgotten files, and the host's last commit.
+   */
+  private positionRecords(blocks: LineBlock[], commit: string, tombstones: string[]): [string, string | null][] {
     const tickets = new Map<DeliveryTracker, number[]>();
     for (const b of blocks) {
       const list = tickets.get(b.tracker);
       if (list) list.push(b.ticket);
       else tickets.set(b.tracker, [b.ticket]);
     }
-    const records: [string, string][] = [];
+    const records: [string, string | null][] = [];
+    const written = new Set<string>();
     for (const [tracker, list] of tickets) {
       const position = this.host.positionAt(tracker.fileKey, tracker.reachWith(list));
-      if (position) records.push([offsetsKey(this.settings.hostname, tracker.fileKey), encodePosition(position, commit)]);
+      if (!position) continue;
+      records.push([offsetsKey(this.settings.hostname, tracker.fileKey), encodePosition(position, commit)]);
+      written.add(tracker.fileKey);
     }
+    for (const key of tombstones) if (!written.has(key)) records.push([offsetsKey(this.settings.hostname, key), null]);
+    records.push(commitRecord(this.settings.hostname, commit));
     return records;
   }
 
   /** Produces the offsets records in the transaction; a failure in passing is sent again (same sequence: written once). */
-  private async writeOffsets(records: [string, string][]): Promise<void> {
+  private async writeOffsets(records: [string, string | null][]): Promise<void> {
     const { offsetsTopic, clientId, transactionalId } = this.settings;
     const identity = { ...this.producer, baseSequence: this.offsetsSequence, transactional: true };
     const frame = offsetsFrame(clientId, transactionalId, offsetsTopic, this.offsets.partition, records, identity);
@@ -389,8 +404,7 @@ export class Transaction {
         await this.newProducer();
         let done = false;
         if (inDoubt !== null) {
-          const read = await this.offsets.read();
-          done = [...read.values()].some((c) => c.commit === inDoubt);
+          done = (await this.offsets.read()).lastCommit === inDoubt;
           this.log.info(done ? "The commit in doubt did happen; its lines count as sent." : "The commit in doubt did not happen; its lines are sent again.", { commit: inDoubt });
         }
         this.reset();

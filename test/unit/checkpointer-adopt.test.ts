@@ -34,3 +34,13 @@ test("committed positions further on replace state_dir's, new files are added, s
   await c.stop(); // written to state_dir at once
   expect(store.saved.map((p) => [p.identity.ino, p.offset]).sort()).toEqual([[1n, 300], [2n, 500], [3n, 70], [4n, 9]]);
 });
+
+test("a file forgotten (not seen for forget_after_s) is reported, so that exactly_once deletes its committed position too", async () => {
+  const old = { ...at(5n, 42), seenAt: Date.now() - 10_000 };
+  const forgotten: string[] = [];
+  const c = new Checkpointer(new MemoryStore([old, at(6n, 1)]), { intervalMs: 60_000, forgetAfterMs: 5_000, onForget: (keys) => forgotten.push(...keys) }, rootLogger);
+  await c.load();
+  await c.flush();
+  expect(forgotten).toEqual(["1:5"]);
+  expect(c.find({ dev: 1n, ino: 5n })).toBeUndefined();
+});

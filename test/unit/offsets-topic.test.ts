@@ -4,13 +4,13 @@
 import { expect, test } from "bun:test";
 import { createRequire } from "node:module";
 import type { SavedPosition } from "../../src/checkpoint/saved-position";
-import { decodePosition, encodePosition, offsetsFrame, offsetsKey } from "../../src/kafka/offsets-topic";
+import { commitRecord, decodePosition, encodePosition, offsetsFrame, offsetsKey } from "../../src/kafka/offsets-topic";
 
 const require = createRequire(import.meta.url);
 const produceV7 = require("kafkajs/src/protocol/requests/produce/v7/request") as (o: object) => { encode(): Promise<unknown> };
 const createRequest = require("kafkajs/src/protocol/request") as (o: object) => Promise<{ buffer: Buffer }>;
 const Decoder = require("kafkajs/src/protocol/decoder") as new (b: Buffer) => unknown;
-const decodeBatch = require("kafkajs/src/protocol/recordBatch/v0/decoder") as (d: unknown) => Promise<Record<string, unknown> & { records: { key: Buffer; value: Buffer }[] }>;
+const decodeBatch = require("kafkajs/src/protocol/recordBatch/v0/decoder") as (d: unknown) => Promise<Record<string, unknown> & { records: { key: Buffer; value: Buffer | null }[] }>;
 
 const T = 1_700_000_000_123;
 const position: SavedPosition = {
@@ -33,9 +33,11 @@ test("a record that is not a position (another writer's, damaged) decodes to nul
 });
 
 test("the offsets request is kafkajs's produce v7 request of a transactional producer, byte for byte, and carries the transaction's flag and numbers", async () => {
-  const records: [string, string][] = [
+  const records: [string, string | null][] = [
     ["web-1/2049:7", encodePosition(position, "c1")],
     ["web-1/2049:8", encodePosition({ ...position, offset: 0 }, "c1")],
+    ["web-1/2049:9", null], // a forgotten file's tombstone
+    commitRecord("web-1", "c1"),
   ];
   const identity = { producerId: 1001n, producerEpoch: 4, baseSequence: 37, transactional: true };
   const ours = offsetsFrame("logagent", "logagent-web-1-0a1b2c3d", "__logagent_offsets", 5, records, identity, T);
@@ -56,5 +58,5 @@ test("the offsets request is kafkajs's produce v7 request of a transactional pro
   const batchAt = 4 + 2 + 2 + 4 + (2 + "logagent".length) + (2 + "logagent-web-1-0a1b2c3d".length) + 2 + 4 + 4 + (2 + "__logagent_offsets".length) + 4 + 4 + 4;
   const batch = await decodeBatch(new Decoder(ours.subarray(batchAt)));
   expect({ inTransaction: batch.inTransaction, producerId: String(batch.producerId), producerEpoch: batch.producerEpoch, firstSequence: batch.firstSequence }).toEqual({ inTransaction: true, producerId: "1001", producerEpoch: 4, firstSequence: 37 });
-  expect(batch.records.map((r) => [r.key.toString(), r.value.toString()])).toEqual(records);
+  expect(batch.records.map((r) => [r.key.toString(), r.value === null ? null : r.value.toString()])).toEqual(records);
 });
