@@ -30,6 +30,9 @@ export class Agent {
   private http: HttpServer | null = null;
   private readonly startedAt = new Date();
   private warnedAcks0 = false;
+  /** Rejected when the agent cannot go on by itself (exactly_once: fenced by another agent); the caller stops it. */
+  readonly fatal: Promise<never>;
+  private failFatal: (err: Error) => void = () => {};
 
   constructor(
     private readonly config: AgentConfig,
@@ -41,10 +44,14 @@ export class Agent {
     this.sink = new KafkaSink(kafka, host.hostname, this.queue, log.child("kafka"), {
       topicBlocked: (topic, blocked) => this.files.setBlocked(topic, blocked),
       positionsMoved: (trackers) => this.checkpointer.moved(trackers),
+      positionAt: (fileKey, offset) => this.checkpointer.preview(fileKey, offset),
+      fatal: (err) => this.failFatal(err),
     });
+    this.fatal = new Promise<never>((_, reject) => (this.failFatal = reject));
+    this.fatal.catch(() => {}); // awaited by whoever runs the agent
     this.checkpointer = new Checkpointer(
       new FilePositionStore(agent.stateDir, log.child("checkpoint")),
-      { intervalMs: agent.checkpointIntervalMs, forgetAfterMs: agent.forgetAfterMs },
+      { intervalMs: agent.checkpointIntervalMs, forgetAfterMs: agent.forgetAfterMs, onForget: (fileKeys) => this.sink.forget(fileKeys) },
       log.child("checkpoint"),
     );
     this.files = new FileServer(
@@ -76,6 +83,11 @@ export class Agent {
     // Positions first (tailers need them to resume), then the sink so that lines have somewhere to
     // go, then the list source, which starts the tailers.
     await this.checkpointer.load();
+    if (config.kafka.delivery === "exactly_once") {
+      // Positions committed in Kafka win over state_dir's when further on (or when state_dir was lost).
+      const taken = this.checkpointer.adopt(await this.sink.prepare());
+      this.log.info("Positions committed in Kafka are used where they are further on than state_dir's.", { files: taken });
+    }
     this.checkpointer.start();
     this.sink.start();
     this.files.start();

@@ -116,8 +116,21 @@ async function runInConsole(configPath: string): Promise<number> {
   for (const s of signals) process.on(s, () => request(s));
   const control = windowsConsole?.watchConsoleEvents((event) => request(`console ${event}`, CONSOLE_EVENT_BUDGET_MS));
 
-  const { agent, config } = await startAgent(configPath, consoleLogging);
-  const why = await requested;
+  // exactly_once waits for Kafka before it reads anything; a stop meanwhile ends the run (nothing was sent).
+  const started = await Promise.race([startAgent(configPath, consoleLogging), requested.then(() => null)]);
+  if (started === null) {
+    rootLogger.info("Stop requested before the agent started; nothing was read.", {});
+    control?.done();
+    return EXIT.ok;
+  }
+  const { agent, config } = started;
+  const why = await Promise.race([requested, agent.fatal]).catch((err: Error) => err);
+  if (why instanceof Error) {
+    // Said by the part that failed; what was not delivered is not counted as sent, so stop at once.
+    await agent.stop(0).catch(() => {});
+    control?.done();
+    return EXIT.fatal;
+  }
   rootLogger.info("Stop requested; shutting down.", { signal: why.reason });
   try {
     await agent.stop(Math.min(why.budgetMs ?? Infinity, config.agent.shutdownTimeoutMs));

@@ -8,7 +8,9 @@ import { rsyslog } from "./rsyslog";
 import type { ToolUnderTest } from "./tool";
 
 export const AGENT = logagent();
-export const TOOLS: ToolUnderTest[] = [AGENT, kcat, kcatSameRecord, rsyslog];
+/** exactly_once delivery beside the default: what transactions cost (acks=all cases only). */
+export const AGENT_EXACTLY_ONCE = logagent({ name: "logagent-eo", color: "#553c9a", kafka: { delivery: "exactly_once" }, transactional: true });
+export const TOOLS: ToolUnderTest[] = [AGENT, AGENT_EXACTLY_ONCE, kcat, kcatSameRecord, rsyslog];
 
 /** The tools --tools= names (all by default), in the list's order. */
 export function selectedTools(): ToolUnderTest[] {

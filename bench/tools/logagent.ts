@@ -32,7 +32,7 @@ export interface AgentTool extends ToolUnderTest {
   launchFromEtcd(o: LaunchOptions, key: string): Promise<Proc[]>;
 }
 
-export function logagent(variant: { name?: string; color?: string; kafka?: Record<string, string> } = {}): AgentTool {
+export function logagent(variant: { name?: string; color?: string; kafka?: Record<string, string>; transactional?: boolean } = {}): AgentTool {
   const name = variant.name ?? "logagent";
   const extra = Object.entries(variant.kafka ?? {});
 
@@ -41,6 +41,9 @@ export function logagent(variant: { name?: string; color?: string; kafka?: Recor
     const lines = ["[kafka]", `address = ${BROKER}`];
     if (o.acks) lines.push(`acks = ${o.acks}`);
     for (const [k, v] of extra) lines.push(`${k} = ${v}`);
+    // Positions committed in Kafka are the host's, whatever the state_dir: a fresh run needs its own offsets topic
+    // (otherwise it resumes where the warm-up run's agent ended, at the end of the same files).
+    if (variant.transactional) lines.push(`offsets_topic = ${o.topic}-offsets`);
     lines.push("", "[agent]", "state_dir = state");
     if (o.fromBeginning) lines.push("from = beginning");
     return [...lines, ...rest].join("\n") + "\n";
@@ -55,6 +58,7 @@ export function logagent(variant: { name?: string; color?: string; kafka?: Recor
     color: variant.color ?? "#2b6cb0",
     packages: [],
     exitsWhenDone: false,
+    transactional: variant.transactional,
     prepare(runDir) {
       const bin = path.join(runDir, "bin");
       agentCopy = path.join(bin, "logagent");
@@ -80,6 +84,7 @@ export function logagent(variant: { name?: string; color?: string; kafka?: Recor
     howRun:
       `${name}: the compiled binary copied alone into a temporary folder, \`logagent -c conf.ini\` with \`[kafka] address\`, \`acks\`` +
       extra.map(([k, v]) => `, \`${k} = ${v}\``).join("") +
+      (variant.transactional ? ", `offsets_topic` (one per run)" : "") +
       "; `[agent] from = beginning`, `state_dir`; one `[collect.fN]` section (path, topic) per file; everything else default.",
     incompleteNote: () => "",
   };

@@ -38,6 +38,13 @@ export interface ToolUnderTest {
   latencyHow(): string;
   /** For RESULTS.md: exactly how it was run, one Markdown paragraph. */
   readonly howRun: string;
+  /**
+   * Writes in Kafka transactions (logagent's exactly_once): it needs acks=all, so it runs only the
+   * acks=all throughput cases; and its topic's end offset counts a commit marker per transaction, so
+   * the throughput clock stops when the end offset reaches the line count, at most one transaction
+   * early, and the read-back check (read_committed) says whether every line came.
+   */
+  readonly transactional?: boolean;
   /** What its log says about a throughput run that lost lines (omkafka's dropped lines), or "". */
   incompleteNote(dir: string): string;
 }

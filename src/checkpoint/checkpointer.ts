@@ -18,6 +18,8 @@ export interface CheckpointerOptions {
   intervalMs: number;
   /** A file not seen open for this long is forgotten. */
   forgetAfterMs: number;
+  /** Files just forgotten, by identity key (exactly_once deletes their positions from Kafka too). */
+  onForget?: (fileKeys: string[]) => void;
 }
 
 export class Checkpointer {
@@ -72,6 +74,34 @@ export class Checkpointer {
     const live = this.live.get(key);
     if (live) return { ...this.positionOf(live, Date.now()), offset: live.offset };
     return this.known.get(key);
+  }
+
+  /**
+   * The position the file `fileKey` would have at `offset`: what an exactly_once transaction commits
+   * with its lines. Undefined when the file is not followed any more.
+   */
+  preview(fileKey: string, offset: number): SavedPosition | undefined {
+    const reader = this.live.get(fileKey);
+    return reader ? { ...this.positionOf(reader, Date.now()), offset } : undefined;
+  }
+
+  /**
+   * Positions committed in Kafka (exactly_once), read at start before any file is opened: each one
+   * replaces the saved position of its file when it is further on, or when none is saved (state_dir
+   * lost). A saved position further on is kept: it moved past lines that send nothing (filtered).
+   * Returns how many were taken.
+   */
+  adopt(committed: Iterable<SavedPosition>): number {
+    let taken = 0;
+    for (const p of committed) {
+      const key = identityKey(p.identity);
+      const saved = this.known.get(key);
+      if (saved && saved.offset >= p.offset) continue;
+      this.known.set(key, p);
+      taken++;
+    }
+    if (taken > 0) this.dirty = true;
+    return taken;
   }
 
   /** Saved positions of files last read under `path`. */
@@ -132,12 +162,15 @@ export class Checkpointer {
       } else saved.seenAt = now;
       if (reader.closed && reader.acked >= reader.offset) this.live.delete(key);
     }
+    const forgotten: string[] = [];
     for (const [key, p] of this.known) {
       if (!this.live.has(key) && now - p.seenAt > this.options.forgetAfterMs) {
         this.known.delete(key);
+        forgotten.push(key);
         changed = true;
       }
     }
+    if (forgotten.length > 0) this.options.onForget?.(forgotten);
     // seenAt alone does not make a write, except once an hour, so that the saved seenAt of an idle
     // open file stays recent enough not to be forgotten after a restart.
     const hour = Math.floor(now / 3_600_000);

@@ -8,6 +8,7 @@
 // and validation. A [collect.NAME] list is also resolved (topic placeholders,
 // globs, acks with idempotence) so that its problems get lines too.
 import { type Stats, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { type CollectEntry, ENTRY_FIELD_NAMES, entryLabel, type StartFrom, validateEntries } from "../discovery/collect-entry";
 import { AllowPaths } from "../discovery/allow-paths";
@@ -53,7 +54,14 @@ export interface AgentConfig {
     lingerMs: number;
     maxMessageBytes: number;
     oversize: "split" | "truncate";
+    /** The idempotent producer: `idempotent = true`, or implied by exactly_once. */
     idempotent: boolean;
+    delivery: "at_least_once" | "exactly_once";
+    /** The transactional id (exactly_once), resolved: the option, or its default from the host and state_dir. */
+    transactionalId: string;
+    offsetsTopic: string;
+    transactionMaxMs: number;
+    transactionMaxBytes: number;
     autoCreateTopics: boolean;
     /** Where lines Kafka refuses for good go; "" for none (they wait). */
     deadLetterTopic: string;
@@ -287,9 +295,17 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
   }
   const httpAddress = v("http.address") ? parseListenAddress(v("http.address")) : null;
   if (httpAddress && "problem" in httpAddress) problems.push({ file, line: lineOf("http", "address"), section: "http", key: "address", message: httpAddress.problem });
-  const deadLetterTopic = v("kafka.dead_letter_topic");
-  if (deadLetterTopic && !LEGAL_TOPIC.test(deadLetterTopic)) {
-    problems.push({ file, line: lineOf("kafka", "dead_letter_topic"), section: "kafka", key: "dead_letter_topic", message: `= ${JSON.stringify(deadLetterTopic)}: not a legal Kafka topic name (letters, digits, '.', '_', '-', at most 249)` });
+  // Topics of the agent's own (dead letters; exactly_once's positions) are names, not templates.
+  for (const key of ["dead_letter_topic", "offsets_topic"] as const) {
+    const topic = v(`kafka.${key}`);
+    if ((topic || key === "offsets_topic") && !LEGAL_TOPIC.test(topic)) {
+      problems.push({ file, line: lineOf("kafka", key), section: "kafka", key, message: `= ${JSON.stringify(topic)}: not a legal Kafka topic name (letters, digits, '.', '_', '-', at most 249)` });
+    }
+  }
+  const offsetsTopic = v("kafka.offsets_topic");
+  // exactly_once: acks = all (a transaction is only as good as its writes).
+  if (v("kafka.delivery") === "exactly_once" && v("kafka.acks") !== "all" && present.has("kafka.acks")) {
+    problems.push({ file, line: lineOf("kafka", "acks"), section: "kafka", key: "acks", message: `= ${JSON.stringify(v("kafka.acks"))}: delivery = exactly_once needs acks = all for every entry (it also turns on the idempotent producer)` });
   }
   const allow = AllowPaths.compile(v("agent.allow_paths") ?? []);
   for (const message of allow.problems) problems.push({ file, line: lineOfValue("agent", "allow_paths", message), section: "agent", key: "allow_paths", message });
@@ -310,7 +326,12 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       lingerMs: v("kafka.linger_ms"),
       maxMessageBytes: v("kafka.max_message_bytes"),
       oversize: v("kafka.oversize"),
-      idempotent: v("kafka.idempotent") === "true",
+      idempotent: v("kafka.idempotent") === "true" || v("kafka.delivery") === "exactly_once",
+      delivery: v("kafka.delivery"),
+      transactionalId: v("kafka.transactional_id") || defaultTransactionalId(os.hostname(), path.resolve(path.dirname(file), v("agent.state_dir"))),
+      offsetsTopic,
+      transactionMaxMs: v("kafka.transaction_max_ms"),
+      transactionMaxBytes: v("kafka.transaction_max_bytes"),
       autoCreateTopics: v("kafka.auto_create_topics") === "true",
       deadLetterTopic: v("kafka.dead_letter_topic"),
       output: entryDefaults("kafka") as unknown as OutputOptions,
@@ -371,6 +392,16 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     if (problems.length > 0) throw fail();
   }
   return { config, fromEnv, collectSections };
+}
+
+/**
+ * The default transactional id: the host name and a hash of state_dir. One agent per state_dir
+ * (checkpoint/state-lock.ts), so each agent of a host gets its own id, and the same one after a
+ * restart (or after state_dir's content is lost: the path is hashed, not what is in it).
+ */
+export function defaultTransactionalId(hostname: string, stateDir: string): string {
+  const hash = new Bun.CryptoHasher("sha256").update(stateDir).digest("hex").slice(0, 8);
+  return `logagent-${hostname}-${hash}`;
 }
 
 /** "a directory", "a FIFO", ... for an existing path that is not a regular file; undefined for a file or nothing. */

@@ -44,6 +44,8 @@ export interface OutputContext {
   fields: Record<string, string>;
   host: HostIdentity;
   idempotent: boolean;
+  /** [kafka] delivery = exactly_once (which implies `idempotent`). */
+  exactlyOnce?: boolean;
 }
 
 /** Resolves an entry's output, or says what is wrong with it (naming the field). */
@@ -69,7 +71,8 @@ export function resolveOutput(entry: CollectEntry, ctx: OutputContext): { output
   }
   if (o.partitioner === "partition" && o.partition < 0) problems.push('field "partition" (a partition number, 0 or more) is needed with partitioner = partition');
   const acks: Acks = o.acks === "all" ? -1 : o.acks === "1" ? 1 : 0;
-  if (ctx.idempotent && acks !== -1) problems.push(`field "acks" = ${o.acks}: the idempotent producer ([kafka] idempotent = true) needs acks = all`);
+  if (ctx.exactlyOnce && acks !== -1) problems.push(`field "acks" = ${o.acks}: exactly_once delivery ([kafka] delivery = exactly_once) needs acks = all`);
+  else if (ctx.idempotent && acks !== -1) problems.push(`field "acks" = ${o.acks}: the idempotent producer ([kafka] idempotent = true) needs acks = all`);
   if (problems.length) return { problems };
   return {
     output: {

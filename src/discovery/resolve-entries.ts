@@ -18,14 +18,14 @@ export interface ResolvedEntry {
 
 /** What entries are resolved against: the [kafka], [agent] and [fields] defaults (an AgentConfig has them). */
 export interface EntryDefaults {
-  kafka: { output: OutputOptions; idempotent: boolean };
+  kafka: { output: OutputOptions; idempotent: boolean; delivery?: "at_least_once" | "exactly_once" };
   agent: { tail: TailOptions; from: StartFrom };
   fields: Record<string, string>;
 }
 
 /** Resolves every entry's output and tail settings; problems name the entry and field. */
 export function resolveEntries(entries: CollectEntry[], config: EntryDefaults, host: HostIdentity): { resolved: ResolvedEntry[]; problems: string[] } {
-  const ctx = { defaults: config.kafka.output, fields: config.fields, host, idempotent: config.kafka.idempotent };
+  const ctx = { defaults: config.kafka.output, fields: config.fields, host, idempotent: config.kafka.idempotent, exactlyOnce: config.kafka.delivery === "exactly_once" };
   const resolved: ResolvedEntry[] = [];
   const problems: string[] = [];
   for (const entry of entries) {

@@ -34,6 +34,18 @@ interface KafkaBroker {
   produce(request: { topicData: { topic: string; partitions: { partition: number; messages: Message[] }[] }[]; acks: number; timeout: number }): Promise<unknown>;
 }
 
+/** What a transactional producer uses of its coordinator, a kafkajs Broker (errors are thrown as kafkajs's, with `type`). */
+export interface CoordinatorBroker extends KafkaBroker {
+  addPartitionsToTxn(request: { transactionalId: string; producerId: string; producerEpoch: number; topics: { topic: string; partitions: number[] }[] }): Promise<unknown>;
+  endTxn(request: { transactionalId: string; producerId: string; producerEpoch: number; transactionResult: boolean }): Promise<unknown>;
+}
+
+/** What reading a partition back uses of its leader, a kafkajs Broker. */
+export interface FetchBroker {
+  listOffsets(request: { replicaId: number; isolationLevel: number; topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[] }): Promise<{ responses: { partitions: { offset: string }[] }[] }>;
+  fetch(request: { replicaId: number; isolationLevel: number; maxWaitTime: number; minBytes: number; maxBytes: number; topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[] }): Promise<{ responses: { topicName: string; partitions: Record<string, unknown>[] }[] }>;
+}
+
 const LEADER_NOT_AVAILABLE = 5;
 
 export class KafkaClient {
@@ -134,6 +146,45 @@ export class KafkaClient {
       throw new Error(`broker ${meta.leader} takes produce requests of versions ${produce.minVersion} to ${produce.maxVersion}; logagent writes version ${PRODUCE_API_VERSION} (Kafka 2.1 and later)`);
     }
     return broker;
+  }
+
+  /** The transaction coordinator of `transactionalId` (FindCoordinator, key type 1), asked again each time. */
+  async transactionCoordinator(transactionalId: string): Promise<CoordinatorBroker> {
+    await this.connect();
+    return (await this.cluster.findGroupCoordinator({ groupId: transactionalId, coordinatorType: 1 } as never)) as unknown as CoordinatorBroker;
+  }
+
+  /** The broker that leads `topic`/`partition` now, to read from it. */
+  async leaderBroker(topic: string, partition: number): Promise<FetchBroker> {
+    const partitions = await this.partitions(topic);
+    const meta = partitions.find((p) => p.partitionId === partition);
+    if (!meta) throw new UnknownPartition(topic, partition, partitions.length);
+    if (meta.leader === null || meta.leader === undefined || meta.leader < 0) throw errorFromCode(LEADER_NOT_AVAILABLE);
+    return (await this.cluster.findBroker({ nodeId: String(meta.leader) })) as unknown as FetchBroker;
+  }
+
+  /**
+   * Creates `topic` unless it exists, with `configs` (cleanup.policy, ...): `partitions`, and as many
+   * replicas as there are brokers, up to 3. Asked with CreateTopics, not metadata, so that a broker
+   * that auto-creates topics does not create it first without the configs. Returns whether it was
+   * created here; a user not allowed to create topics goes on (the topic may exist).
+   */
+  async ensureTopic(topic: string, partitions: number, configs: Record<string, string>): Promise<boolean> {
+    await this.refreshMetadata();
+    const brokers = (this.cluster as unknown as { brokerPool: { metadata: { brokers: unknown[] } } }).brokerPool.metadata.brokers.length;
+    const controller = (await this.cluster.findControllerBroker()) as unknown as { createTopics(r: { topics: unknown[]; timeout: number }): Promise<unknown> };
+    try {
+      await controller.createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor: Math.max(1, Math.min(3, brokers)), configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+        timeout: 10_000,
+      });
+    } catch (err) {
+      // kafkajs wraps each topic's error in an aggregate.
+      const types = [err, ...((err as { errors?: unknown[] }).errors ?? [])].map((e) => String((e as { type?: string }).type ?? ""));
+      if (types.some((t) => t === "TOPIC_ALREADY_EXISTS" || /AUTHORIZATION_FAILED/.test(t))) return false;
+      throw err;
+    }
+    return true;
   }
 
   /** A new producer id and epoch for the idempotent producer (InitProducerId without a transactional id). */

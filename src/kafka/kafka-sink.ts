@@ -16,6 +16,10 @@
 // refuses for good, and saying an outage, a refused topic or refused
 // credentials once when it starts and once when it ends; a refused topic's
 // waiting lines are also counted in the log every minute (waiting-topics.ts).
+// With delivery = exactly_once, lines go through a Kafka transaction
+// (transaction.ts) between being taken and being settled: it decides when
+// they are routed and when they count.
+import type { SavedPosition } from "../checkpoint/saved-position";
 import type { AgentConfig } from "../config/load-ini";
 import type { Output } from "../discovery/entry-output";
 import type { DeliveryTracker } from "../pipeline/delivery-tracker";
@@ -33,6 +37,8 @@ import { type PartitionInfo, Partitioner } from "./partitioner";
 import { PLAIN_PRODUCER } from "./record-batch";
 import { type LineBatch, RequestBuilder } from "./request-builder";
 import { WaitingTopics, waitedSeconds } from "./waiting-topics";
+import { Transaction } from "./transaction";
+import type { ProducerId } from "./transaction-coordinator";
 
 /** Causes that a topic being auto-created gives until it has leaders. */
 const BEING_CREATED = /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|metadata not loaded/i;
@@ -46,6 +52,10 @@ export interface SinkEvents {
   topicBlocked(topic: string, blocked: boolean): void;
   /** Acknowledgements moved these files' positions (the checkpointer journals them at once). */
   positionsMoved(trackers: Set<DeliveryTracker>): void;
+  /** exactly_once: the position a file would have at `offset` (committed with its lines); undefined when it is not followed. */
+  positionAt?(fileKey: string, offset: number): SavedPosition | undefined;
+  /** The sink cannot go on (exactly_once: another agent took the transactional id): the agent stops. */
+  fatal?(err: Error): void;
 }
 
 /** The lines of one output profile: its topic's partitions (once known) and a lane per partition. */
@@ -87,6 +97,8 @@ export class KafkaSink implements LaneOwner {
   private readonly deadLetterSender: DeadLetterSender | null;
   readonly waits = new WaitingTopics();
   private waitTimer: ReturnType<typeof setInterval> | null = null;
+  /** exactly_once delivery; null for at_least_once. */
+  private readonly transaction: Transaction | null = null;
 
   constructor(
     private readonly config: AgentConfig["kafka"],
@@ -107,9 +119,25 @@ export class KafkaSink implements LaneOwner {
       maxMessageBytes: config.maxMessageBytes,
       requestTimeoutMs: 30_000,
       sequenced: config.idempotent,
-      transactionalId: null,
+      transactionalId: config.delivery === "exactly_once" ? config.transactionalId : null,
     };
     this.deadLetterSender = config.deadLetterTopic ? new DeadLetterSender(config.deadLetterTopic, hostname, this, log) : null;
+    if (config.delivery === "exactly_once") {
+      const { transactionalId, offsetsTopic, clientId, transactionMaxMs, transactionMaxBytes } = config;
+      // Its lines are held until it commits: a transaction takes at most half of what the queue holds.
+      const maxLines = Math.max(1, Math.floor(queue.maxLines / 2));
+      const maxCost = Math.max(1, Math.floor(queue.maxBytes / 2));
+      this.transaction = new Transaction({ transactionalId, offsetsTopic, clientId, hostname, maxMs: transactionMaxMs, maxBytes: transactionMaxBytes, maxLines, maxCost }, this.transactionHost(), log.child("transaction"));
+    }
+  }
+
+  /**
+   * exactly_once: before any file is read, a producer id for the transactional id (which ends an
+   * earlier run's open transaction) and the positions committed in Kafka; [] for at_least_once.
+   */
+  async prepare(): Promise<SavedPosition[]> {
+    this.isRunning = true;
+    return this.transaction ? this.transaction.start() : [];
   }
 
   get deadLetters(): boolean {
@@ -143,6 +171,7 @@ export class KafkaSink implements LaneOwner {
    */
   async stop(timeoutMs: number): Promise<number> {
     const deadline = performance.now() + timeoutMs;
+    this.transaction?.finish();
     while (this.queue.pending + this.queue.unsettled > 0 && performance.now() < deadline) await sleep(20);
     this.isRunning = false;
     if (this.waitTimer) clearInterval(this.waitTimer);
@@ -153,6 +182,8 @@ export class KafkaSink implements LaneOwner {
     // Lines given up are not settled: their files' positions stay before them, and they are read again.
     // A request Kafka never answers must not hold the stop past the deadline.
     await Promise.race([this.loop, sleep(Math.max(0, deadline - performance.now()))]);
+    // A transaction left open would hold read_committed consumers back until Kafka expires it.
+    if (this.transaction) await Promise.race([this.transaction.abandon(), sleep(Math.max(100, deadline - performance.now()))]);
     await Promise.race([this.client.disconnect().catch(() => {}), sleep(Math.max(100, deadline - performance.now()))]);
     return left;
   }
@@ -178,12 +209,13 @@ export class KafkaSink implements LaneOwner {
 
   /** Takes what the tailers queued and hands each line to its partition's lane. */
   private async run(): Promise<void> {
-    if (this.config.idempotent) await this.renewProducer(this.stampNow.version);
+    if (this.config.idempotent && !this.transaction) await this.renewProducer(this.stampNow.version);
     while (this.isRunning) {
       await Promise.race([this.queue.whenItems(), this.stopping]);
       if (!this.isRunning) break;
       for (const block of this.queue.takeAll()) {
         block.unacked = block.count;
+        if (this.transaction && !this.transaction.admit(block)) continue; // it waits for the commit under way
         this.route(block);
       }
     }
@@ -257,6 +289,7 @@ export class KafkaSink implements LaneOwner {
 
   async renewProducer(seen: number): Promise<void> {
     if (!this.config.idempotent) return;
+    if (this.transaction) return this.transaction.producerLost("the broker lost the producer's state (or a gap in its sequence numbers)");
     if (this.stampNow.version !== seen) return; // another lane renewed it already
     this.renewing ??= (async () => {
       let backoff = new Backoff(200, 10_000);
@@ -278,6 +311,22 @@ export class KafkaSink implements LaneOwner {
   }
 
   delivered(blocks: LineBlock[]): void {
+    if (this.transaction) this.transaction.acknowledged();
+    else this.settle(blocks);
+  }
+
+  /** exactly_once: files the checkpointer forgot; their records in the offsets topic are deleted with the next commit. */
+  forget(fileKeys: string[]): void {
+    this.transaction?.forget(fileKeys);
+  }
+
+  /** Before a lane's batch goes in a transaction: its partition joins the transaction (null: it has). */
+  enlist(lane: PartitionLane): Promise<void> | null {
+    return this.transaction ? this.transaction.enlist(lane.topic, lane.partition) : null;
+  }
+
+  /** Lines count as sent: settled in the queue, their files' positions moved. */
+  private settle(blocks: LineBlock[]): void {
     const moved = new Set<DeliveryTracker>();
     for (const block of blocks) {
       if (block.tracker.settle(block.ticket)) moved.add(block.tracker);
@@ -291,6 +340,7 @@ export class KafkaSink implements LaneOwner {
 
   failed(lane: PartitionLane, kind: FailureKind, cause: string, lines: number, onWire: number): void {
     if (kind === "refused" && this.deadLetterSender !== null) return; // the lane sets the batch aside for the dead-letter topic
+    if (kind === "producer") this.transaction?.refused(cause);
     this.report(lane.topic, kind, cause, lines, onWire);
   }
 
@@ -441,6 +491,35 @@ export class KafkaSink implements LaneOwner {
       max_message_bytes: limit === this.config.maxMessageBytes ? limit : this.config.maxMessageBytes,
       oversized_lines: this.oversized,
     });
+  }
+
+  /** What the exactly_once transaction steers: routing, the lanes, the producer, settling. */
+  private transactionHost() {
+    return {
+      client: this.client,
+      running: () => this.isRunning,
+      route: (block: LineBlock) => this.route(block),
+      hurry: () => {
+        for (const route of this.routes.values()) for (const lane of route.lanes.values()) lane.hurry();
+      },
+      dropLanes: (blocks: LineBlock[]) => {
+        for (const route of this.routes.values()) {
+          for (const lane of route.lanes.values()) lane.retire();
+          route.lanes.clear();
+          route.waiting = [];
+        }
+        this.builder.givenUp(blocks.map((block) => ({ block, from: 0, to: block.count, cut: null })));
+      },
+      useProducer: ({ producerId, producerEpoch }: ProducerId) => {
+        this.stampNow = { identity: { producerId, producerEpoch, transactional: true }, version: this.stampNow.version + 1 };
+      },
+      settle: (blocks: LineBlock[]) => this.settle(blocks),
+      positionAt: (fileKey: string, offset: number) => this.events.positionAt?.(fileKey, offset),
+      fatal: (err: Error) => {
+        this.log.error("Another agent took over this agent's transactional id (or Kafka expired its transaction); stopping. Lines not committed are sent again by whichever agent reads these files next.", { transactional_id: this.config.transactionalId, error: err.message }, "ProducerFenced");
+        this.events.fatal?.(err);
+      },
+    };
   }
 
   /** Sleeps `ms`, or less if the sink is stopped meanwhile. */

@@ -74,6 +74,8 @@ export interface LaneOwner {
   shrank(lane: PartitionLane, what: { batchBytes?: number; recordBytes?: number; block?: LineBlock; line?: number; truncated?: boolean }): void;
   /** Metadata was fetched again: the topic's partitions may have changed. */
   metadataChanged(topic: string): void;
+  /** exactly_once: resolved once the partition is in the open transaction; null when it already is. */
+  enlist(lane: PartitionLane): Promise<void> | null;
 }
 
 /** Bytes a waiting line is counted as towards a full batch, beyond its value: key, headers, varints. */
@@ -110,6 +112,8 @@ export class PartitionLane {
   private readonly written = new WeakSet<LineBatch>();
   private readonly meter: KafkaMeter;
   private readonly sent = new WeakSet<LineBatch>();
+  /** Dropped with what it holds (an aborted transaction): answers still to come are ignored. */
+  private retired = false;
 
   constructor(
     readonly topic: string,
@@ -153,6 +157,19 @@ export class PartitionLane {
     }
   }
 
+  /** Sends what waits now, without lingering (a transaction is about to commit). */
+  hurry(): void {
+    this.pendingSince = -Infinity;
+    void this.pump();
+  }
+
+  /** The lane is dropped (its transaction aborted): nothing more is sent, answers still to come are ignored. */
+  retire(): void {
+    this.retired = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
   /** Everything not acknowledged, given up at shutdown: each block once. */
   giveUp(): LineBlock[] {
     if (this.timer) clearTimeout(this.timer);
@@ -184,13 +201,18 @@ export class PartitionLane {
     try {
       do {
         this.again = false;
-        if (!this.owner.running() || !this.window.open || !this.restampedForProducer()) return;
+        if (this.retired || !this.owner.running() || !this.window.open || !this.restampedForProducer()) return;
         if (!this.work()) {
           if (this.pending.length > 0) this.lingerLater();
           return;
         }
         const connection = await this.connect();
         if (connection === null) return;
+        const enlisted = this.owner.enlist(this);
+        if (enlisted !== null) {
+          // AddPartitionsToTxn before the partition's first batch in a transaction; a failure is the transaction's.
+          if (!(await enlisted.then(() => true, () => false)) || this.retired) return;
+        }
         while (this.window.open) {
           if (!this.restampedForProducer()) break; // the producer was renewed while a batch was built
           let batch = this.window.next();
@@ -285,6 +307,7 @@ export class PartitionLane {
   }
 
   private answered(batch: LineBatch, response: ProduceResponse | null, err: unknown): void {
+    if (this.retired) return;
     const code = response?.partitions[0]?.errorCode ?? 0;
     if (err === null && code !== 0 && code !== DUPLICATE_SEQUENCE_NUMBER) err = errorFromCode(code);
     if (err !== null) {
@@ -325,6 +348,7 @@ export class PartitionLane {
 
   /** Runs `then` after the backoff (or `now`), then pumps again. */
   private retryLater(then: () => Promise<void>, now = false): void {
+    if (this.retired) return;
     if (this.timer) clearTimeout(this.timer);
     const delay = now ? 0 : this.backoff.delayMs();
     if (!now) this.backoff = this.backoff.next();

@@ -45,6 +45,18 @@ export class DeliveryTracker {
     return this.acked !== before;
   }
 
+  /**
+   * Where `acked` would be if these tickets were settled too; nothing changes. A transaction commits
+   * this position with its lines, before they are settled (only a commit settles them).
+   */
+  reachWith(tickets: Iterable<number>): number {
+    const extra = new Set<number>();
+    for (const t of tickets) extra.add(t - this.base);
+    let acked = this.acked;
+    for (let i = this.head; i < this.ends.length && (this.done[i] || extra.has(i)); i++) acked = this.ends[i]!;
+    return acked;
+  }
+
   /** Lines issued and not yet acknowledged. */
   get outstanding(): number {
     return this.ends.length - this.head;

@@ -16,6 +16,8 @@ export const EVENTS = {
   KafkaTopicAccepted: 13,
   KafkaCredentialsRejected: 14,
   KafkaCredentialsAccepted: 15,
+  /** exactly_once: another agent took the transactional id; this one stops. */
+  ProducerFenced: 16,
   EtcdOutageStarted: 20,
   EtcdOutageEnded: 21,
   /** The log file could not be opened or written; the log went to stderr instead. */

@@ -49,3 +49,11 @@ declare module "kafkajs/src/cluster" {
   }) => ClusterApi;
   export default Cluster;
 }
+// kafkajs's fetched batch: drops aborted transactions' records and control records (read_committed).
+declare module "kafkajs/src/consumer/batch" {
+  export default class Batch {
+    constructor(topic: string, fetchedOffset: string, partitionData: Record<string, unknown>);
+    messages: { key: Buffer | null; value: Buffer | null; offset: string }[];
+    messagesWithinOffset: { offset: string }[];
+  }
+}

@@ -18,6 +18,7 @@ import path from "node:path";
 import { AgentProcess, iniFor } from "../support/agent-process";
 import { services } from "../support/env";
 import { appendNumbered, numbered } from "../support/files";
+import { killRounds } from "../support/kill-rounds";
 import { LogWriter, outOfOrderWithin } from "../support/log-writer";
 import { Scenario, compare } from "../support/scenario";
 
@@ -52,34 +53,11 @@ test(`kill -9 ${KILLS} times while 200,000 lines are written at full speed over 
   await s.open();
   const writers = names.map((n, f) => new LogWriter(s.file(n), `p${f}`, PAD));
   const starts: number[] = [];
-  const kills: { backlog: number }[] = [];
-  let rotations = 0;
-  let step = 0;
   // The agent ships some 100,000 lines a second here, faster than it restarts: so the lines come in ten rounds
   // of 20,000, each written at full speed once the (restarted) agent follows its files, and each run is killed
   // at a random moment while it ships its round.
-  for (let run = 0; run <= KILLS; run++) {
-    starts.push(Date.now());
-    s.start();
-    await s.agent!.waitForLog(/Following file.*f3\.log/);
-    if (run === KILLS) break;
-    for (const end = step + STEPS_PER_RUN; step < end; step++) {
-      for (let f = 0; f < FILES; f++) {
-        writers[f]!.write(STEP);
-        // Each file is rotated twice, at different moments: logrotate's rename, then the program reopens its path.
-        if (step === 50 + 20 * f || step === 130 + 15 * f) {
-          writers[f]!.rotateRename();
-          writers[f]!.reopen();
-          rotations++;
-        }
-      }
-    }
-    await Bun.sleep(Math.random() * 250);
-    if (!s.agent!.running) throw new Error(`run ${run} of the agent exited by itself:\n${s.agent!.log}`);
-    kills.push({ backlog: writers.reduce((n, w) => n + w.next, 0) - new Set(s.received()).size });
-    await s.crash();
-  }
-  for (const w of writers) w.close();
+  const { backlogs, rotations } = await killRounds(s, writers, { kills: KILLS, stepsPerRun: STEPS_PER_RUN, perStep: STEP, maxKillDelayMs: 250, beforeStart: () => starts.push(Date.now()) });
+  const kills = backlogs.map((backlog) => ({ backlog }));
   const messages = s.reader.received.get(s.topic)!;
 
   const total = FILES * PER_FILE;

@@ -33,8 +33,9 @@ export class TopicReader {
   readonly received = new Map<string, Received[]>();
   private constructor(private readonly consumer: Consumer) {}
 
-  static async start(topics: string[], brokers?: string): Promise<TopicReader> {
-    const consumer = client(brokers).consumer({ groupId: unique("reader"), maxWaitTimeInMs: 100 });
+  /** Reads with isolation level read_committed (kafkajs's default); `readUncommitted` sees aborted transactions' records too. */
+  static async start(topics: string[], brokers?: string, readUncommitted = false): Promise<TopicReader> {
+    const consumer = client(brokers).consumer({ groupId: unique("reader"), maxWaitTimeInMs: 100, readUncommitted });
     const reader = new TopicReader(consumer);
     for (const t of topics) reader.received.set(t, []);
     await consumer.connect();

@@ -65,6 +65,8 @@ export class Scenario {
   constructor(
     /** INI lines added to [agent] and after, e.g. collect sections. */
     private readonly extra: (s: Scenario) => string,
+    /** INI lines added to [kafka], e.g. `delivery = exactly_once`. */
+    private readonly kafkaExtra?: string,
   ) {
     ({ dir: this.dir, bin: this.bin } = sandbox());
   }
@@ -81,7 +83,7 @@ export class Scenario {
 
   start(): AgentProcess {
     if (this.agent?.running) throw new Error("agent already running");
-    this.agent = new AgentProcess(this.dir, this.bin, iniFor({ kafka: services.kafka, extra: this.extra(this) }));
+    this.agent = new AgentProcess(this.dir, this.bin, iniFor({ kafka: services.kafka, extra: this.extra(this), kafkaExtra: this.kafkaExtra }));
     return this.agent;
   }
 

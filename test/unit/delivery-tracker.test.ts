@@ -31,3 +31,25 @@ test("many lines in order, with compaction, end at the last offset", () => {
   t.settle(late);
   expect(t.acked).toBe(200_010);
 });
+
+test("reachWith: where a transaction's tickets would take the position, over lines already settled (filtered), changing nothing", () => {
+  const t = new DeliveryTracker(0);
+  const [a, skipped, b, c, d] = [t.issue(10), t.issue(15), t.issue(25), t.issue(40), t.issue(50)];
+  t.settle(skipped); // a filtered line: settled at once, but after `a`
+  expect(t.reachWith([a])).toBe(15);
+  expect(t.reachWith([a, b, d])).toBe(25); // `c` is not in it: the position stops before it
+  expect(t.reachWith([b, c])).toBe(0); // `a` is not in it
+  expect(t.reachWith([])).toBe(0);
+  expect(t.acked).toBe(0);
+  expect(t.outstanding).toBe(5); // the filtered one stays counted until the line before it is settled
+  // After the commit the tickets are settled: the same position.
+  for (const x of [a, b, d]) t.settle(x);
+  expect(t.acked).toBe(25);
+});
+
+test("reachWith counts tickets after the tracker dropped its settled head", () => {
+  const t = new DeliveryTracker(0);
+  for (let i = 1; i <= 5000; i++) t.settle(t.issue(i)); // past the compaction threshold
+  const e = t.issue(5010);
+  expect(t.reachWith([e])).toBe(5010);
+});

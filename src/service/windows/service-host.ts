@@ -135,6 +135,7 @@ export async function runAsWindowsService(configPath: string): Promise<number> {
       }, 200);
     }),
     fatal.then((err) => ({ err })),
+    run.agent.fatal.catch((err: unknown) => ({ err })), // exactly_once: fenced by another agent
   ]);
   if (typeof control !== "number") {
     return failed(control.err);
