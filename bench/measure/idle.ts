@@ -30,8 +30,21 @@ function writeIdleFiles(runDir: string): { dir: string; files: string[] } {
   return { dir, files };
 }
 
-/** One state's window: CPU and wake-ups from /proc over idleSeconds, RSS every second, then a strace window. */
-async function measureWindow(agent: Proc, topic: string, base: Pick<IdleResult, "case" | "state" | "files" | "expectedInTopic" | "shippedAfter">, traceFile: string): Promise<IdleResult> {
+/** Prometheus's default scrape interval: the idle cost includes being scraped, as an operator runs the agent. */
+const SCRAPE_EVERY_S = 15;
+
+/** The /metrics URL the agent logged (it listens on a port of its choosing), or null when it serves none. */
+function metricsUrl(log: string): string | null {
+  const m = /Serving \/metrics.*url="?([^"\s]+)/.exec(log);
+  return m ? new URL("/metrics", m[1]!).href : null;
+}
+
+/**
+ * One state's window: CPU and wake-ups from /proc over idleSeconds, RSS every second, then a strace
+ * window. /metrics is scraped every SCRAPE_EVERY_S meanwhile; the status the agent keeps in etcd is
+ * written on its own schedule (status_interval_s).
+ */
+async function measureWindow(agent: Proc, topic: string, base: Pick<IdleResult, "case" | "state" | "files" | "expectedInTopic" | "shippedAfter">, traceFile: string, scrape: string | null): Promise<IdleResult> {
   if (!agent.running) throw new Error(`idle (${base.case}, ${base.state}): logagent exited; the end of its log:\n${agent.logTail()}`);
   const cpu0 = agent.usage().cpuSeconds;
   const switches0 = agent.voluntarySwitches();
@@ -40,6 +53,7 @@ async function measureWindow(agent: Proc, topic: string, base: Pick<IdleResult, 
   for (let i = 0; i < SETTINGS.idleSeconds; i++) {
     await sleep(Math.max(0, t0 + (i + 1) * 1000 - performance.now()));
     rss.push(agent.rssBytes());
+    if (scrape && i % SCRAPE_EVERY_S === 0) await fetch(scrape).then((r) => r.text());
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu1 = agent.usage().cpuSeconds;
@@ -87,9 +101,11 @@ async function idleRun(agentTool: AgentTool, runDir: string, idle: { dir: string
     // The list must have come from etcd: the agent says where each list it applies comes from.
     const log = readFileSync(path.join(dir, `${agentTool.name}.log`), "utf8");
     if (!/Applying collect list.*etcd key/.test(log)) throw new Error(`idle (${mode}): the agent did not apply a collect list from etcd; the end of its log:\n${agent!.logTail()}`);
+    const scrape = metricsUrl(log);
+    if (!scrape) say(`idle (${mode}): the agent serves no /metrics; measuring without scrapes`);
     if (agent!.openFileCount() < n) say(`idle (${mode}): only ${agent!.openFileCount()} fds open after 30 s, measuring anyway`);
     await sleep(SETTINGS.idleSettleSeconds * 1000);
-    const results = [await measureWindow(agent!, topic, { ...base, state: "connected", expectedInTopic: 0, shippedAfter: NaN }, path.join(dir, "strace-connected.txt"))];
+    const results = [await measureWindow(agent!, topic, { ...base, state: "connected", expectedInTopic: 0, shippedAfter: NaN }, path.join(dir, "strace-connected.txt"), scrape)];
 
     appendFileSync(idle.files[0]!, makeLine(0, 1, 100));
     const t0 = performance.now();
@@ -98,7 +114,7 @@ async function idleRun(agentTool: AgentTool, runDir: string, idle: { dir: string
     if ((await endOffset(topic)) < 1) throw new Error(`idle (${mode}): the line written to ${idle.files[0]} did not reach Kafka in 30 s`);
     say(`idle (${mode}): one line written and in Kafka after ${fmt(shippedIn, 2)} s`);
     await sleep(SETTINGS.idleSettleSeconds * 1000);
-    results.push(await measureWindow(agent!, topic, { ...base, state: "shipped", expectedInTopic: 1, shippedAfter: shippedIn }, path.join(dir, "strace-shipped.txt")));
+    results.push(await measureWindow(agent!, topic, { ...base, state: "shipped", expectedInTopic: 1, shippedAfter: shippedIn }, path.join(dir, "strace-shipped.txt"), scrape));
     return results;
   } finally {
     await agent!.stop();

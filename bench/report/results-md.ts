@@ -143,11 +143,13 @@ export function resultsMarkdown(run: RunFacts, tp: ThroughputResult[], lat: Late
       "## Idle",
       "",
       `${ref} watching ${fmtInt(s.idleFiles)} files (one old line each), with its collect list in etcd as a deployment has it: the INI gives \`[kafka] address\`, ` +
-        "`[etcd] address` and `collect_log_key`, `[agent] state_dir`, and the list at that key is either one entry per file or one entry whose `path` is the glob `DIR/*.log` " +
+        "`[etcd] address` and `collect_log_key`, `[agent] state_dir`, `[http] address`, and the list at that key is either one entry per file or one entry whose `path` is the glob `DIR/*.log` " +
         `over the same files; everything else default (${agentDefaults(IDLE_DEFAULT_KEYS)}). Each case is measured in two states of one agent process: ` +
         `**${idleStateLabel("connected")}** (every file open, then ${s.idleSettleSeconds} s), and **${idleStateLabel("shipped")}** (one line appended to one file, ` +
         `measured from ${s.idleSettleSeconds} s after it reached Kafka; the time it took to get there, polled every 100 ms, is shown too: the file had been quiet since the agent started). "etcd" and "Kafka connections" are the agent's established TCP connections at the end of the window ` +
-        "(/proc/PID/net/tcp against its sockets); the log confirms that the list it applied came from the etcd key.",
+        "(/proc/PID/net/tcp against its sockets); the log confirms that the list it applied came from the etcd key. " +
+        "As an operator runs it, the agent also serves `[http] address` (`/metrics` is fetched every 15 s during each window, as Prometheus scrapes) " +
+        "and keeps its status in etcd under a lease (`[etcd] status_key`, written every `status_interval_s` and kept alive), so both are in these figures.",
       "",
       `Per state: CPU = (utime + stime) from /proc/PID/stat over a window of ${s.idleSeconds} s, as a share of one core (target < 1%); wake-ups/s = voluntary context switches ` +
         `of all its threads (/proc/PID/task/*/status) over the same window, i.e. how often a thread went to sleep and was woken; RSS = VmRSS read every second, ` +

@@ -78,7 +78,8 @@ export function logagent(variant: { name?: string; color?: string; kafka?: Recor
     launch: (o) => start(o, ini(o, o.files.flatMap((file, i) => ["", `[collect.f${i}]`, `path = ${file}`, `topic = ${o.topic}`]))),
     async launchFromEtcd(o, key) {
       await putKey(key, JSON.stringify(o.files.map((file) => ({ path: file, topic: o.topic }))));
-      return start(o, ini(o, ["", "[etcd]", `address = ${ETCD}`, `collect_log_key = ${key}`]));
+      // /metrics on, as an operator runs it: the idle measurement scrapes it as Prometheus would.
+      return start(o, ini(o, ["", "[etcd]", `address = ${ETCD}`, `collect_log_key = ${key}`, "", "[http]", "address = 127.0.0.1:0"]));
     },
     latencyHow: () => [agentDefaults(["poll_interval_ms", "idle_poll_max_ms", "linger_ms", "batch_max_messages", "acks"]), ...extra.map(([k, v]) => `${k} ${v}`)].join(", "),
     howRun:
