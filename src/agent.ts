@@ -14,7 +14,10 @@ import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries"
 import { LineQueue } from "./pipeline/line-queue";
 import { FileServer } from "./tail/file-server";
 import { account } from "./tail/unreadable";
+import { type AgentStatus, AgentStatusBuilder } from "./telemetry/agent-status";
 import type { Logger } from "./telemetry/logger";
+import { StatusPublisher } from "./telemetry/status-publisher";
+import { VERSION } from "./version";
 
 export class Agent {
   private readonly queue: LineQueue;
@@ -22,6 +25,8 @@ export class Agent {
   private readonly sink: KafkaSink;
   private readonly checkpointer: Checkpointer;
   private etcd: EtcdCollectSource | null = null;
+  private publisher: StatusPublisher | null = null;
+  private readonly statusBuilder: AgentStatusBuilder;
   private warnedAcks0 = false;
 
   constructor(
@@ -52,6 +57,34 @@ export class Agent {
       this.queue,
       log.child("files"),
     );
+    this.statusBuilder = new AgentStatusBuilder({
+      version: VERSION,
+      host,
+      startedAt: new Date(),
+      intervalS: config.etcd?.statusKeyTemplate ? config.etcd.statusIntervalMs / 1000 : null,
+      collect: () => {
+        if (!this.etcd) return { from: "ini", key: null, revision: null };
+        return { from: "etcd", key: expandKey(config.etcd!.collectKeyTemplate, host), revision: this.etcd.status().appliedRevision };
+      },
+      files: () => this.files.describe(),
+      generation: () => this.files.generation,
+      kafka: () => this.kafkaState(),
+      etcd: () => {
+        if (!this.etcd) return null;
+        const { connected, lastRevision } = this.etcd.status();
+        return { connected, lastRevision };
+      },
+    });
+  }
+
+  /** The status that etcd's status key holds (and /status serves). */
+  status(): AgentStatus {
+    return this.statusBuilder.build();
+  }
+
+  /** Kafka's part of the status. A stand-in until KafkaSink.health() is wired here. */
+  private kafkaState(): unknown {
+    return { brokers: this.config.kafka.brokers, queuedLines: this.queue.pending, blockedTopics: this.files.blockedTopics() };
   }
 
   /** Throws a ConfigError when the INI's own [collect.*] list does not resolve (a bad topic template, ...). */
@@ -79,6 +112,12 @@ export class Agent {
         (entries, origin) => this.apply(entries, origin),
       );
       this.etcd.start();
+      const { statusKeyTemplate, statusIntervalMs, statusLeaseTtlS, timeoutMs } = config.etcd;
+      if (statusKeyTemplate) {
+        const statusKey = expandKey(statusKeyTemplate, this.host);
+        this.publisher = new StatusPublisher({ key: statusKey, intervalMs: statusIntervalMs, leaseTtlS: statusLeaseTtlS, timeoutMs }, this.statusBuilder, this.etcd, this.log.child("status"));
+        this.publisher.start();
+      }
     } else {
       this.applyResolved(staticList, `[collect.*] sections of ${config.file}`);
     }
@@ -91,6 +130,8 @@ export class Agent {
    */
   async stop(timeoutMs = this.config.agent.shutdownTimeoutMs): Promise<void> {
     this.log.info("Stopping: no more reading; waiting for lines in flight.", { timeout_ms: timeoutMs }, "AgentStopping");
+    // The status goes first, while the etcd client is still open: a stopped agent is not listed.
+    await this.publisher?.stop();
     await this.etcd?.stop();
     this.files.stop();
     const left = await this.sink.stop(timeoutMs);
