@@ -30,7 +30,7 @@ export async function fleet(configPath: string, json: boolean): Promise<number> 
   let read: PrefixRead;
   try {
     connection = await createEtcdClient(etcd);
-    read = await readPrefix(connection.client, prefix, undefined, etcd.timeoutMs);
+    read = await readPrefix(connection.client, prefix, { deadlineMs: etcd.timeoutMs });
   } catch (err) {
     const problem = connection?.describe(err) ?? etcdProblem(err);
     const user = etcd.auth ? ` as user ${shown(ini, "etcd", "username", etcd.auth.username)}` : "";

@@ -31,10 +31,18 @@ export interface PrefixRead {
   pages: number;
 }
 
-export async function readPrefix(client: Etcd3, prefix: string, pageSize = PAGE_SIZE, deadlineMs = 5000): Promise<PrefixRead> {
+export interface ReadOptions {
+  pageSize?: number;
+  /** Each call's deadline ([etcd] timeout). */
+  deadlineMs?: number;
+  /** Called between pages (a test writes there to show the picture stays at one revision). */
+  afterPage?: (page: number) => Promise<void>;
+}
+
+export async function readPrefix(client: Etcd3, prefix: string, options: ReadOptions = {}): Promise<PrefixRead> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await readPages(client, prefix, pageSize, deadlineMs);
+      return await readPages(client, prefix, options);
     } catch (err) {
       if (attempt === 0 && /required revision has been compacted/i.test((err as Error)?.message ?? "")) continue;
       throw err;
@@ -42,7 +50,7 @@ export async function readPrefix(client: Etcd3, prefix: string, pageSize = PAGE_
   }
 }
 
-async function readPages(client: Etcd3, prefix: string, pageSize: number, deadlineMs: number): Promise<PrefixRead> {
+async function readPages(client: Etcd3, prefix: string, { pageSize = PAGE_SIZE, deadlineMs = 5000, afterPage }: ReadOptions): Promise<PrefixRead> {
   const end = prefixEnd(Buffer.from(prefix));
   let key: Buffer = Buffer.from(prefix);
   let revision: string | null = null;
@@ -54,6 +62,7 @@ async function readPages(client: Etcd3, prefix: string, pageSize: number, deadli
     revision ??= res.header.revision;
     kvs.push(...res.kvs);
     if (!res.more || res.kvs.length === 0) return { revision, kvs, pages };
+    await afterPage?.(pages);
     key = keyAfter(res.kvs[res.kvs.length - 1]!.key);
   }
 }
