@@ -50,8 +50,9 @@ export function fleetRow(key: string, value: string, now: Date): FleetRow {
     version: typeof status.version === "string" ? status.version : "",
     uptimeS: started !== null && written !== null ? Math.max(0, Math.round((written - started) / 1000)) : null,
     entries: entries.length,
-    files: files.length,
-    lagBytes: files.reduce((sum, f) => sum + (typeof f.lagBytes === "number" ? f.lagBytes : 0), 0),
+    // The totals cover files a status leaves out (it lists at most 100).
+    files: typeof status.filesTotal === "number" ? status.filesTotal : files.length,
+    lagBytes: typeof status.lagBytesTotal === "number" ? status.lagBytesTotal : files.reduce((sum, f) => sum + (typeof f.lagBytes === "number" ? f.lagBytes : 0), 0),
     errors: entries.filter((e) => e.error || e.blocked).length + files.filter((f) => f.lastError).length,
     lastSeenS,
     stale: interval !== null && lastSeenS !== null && lastSeenS > 2 * interval,

@@ -40,6 +40,10 @@ test("a row sums lag, counts entries and files with errors, and says how long ag
   });
 });
 
+test("a status that lists only some of its files: the row takes its totals", () => {
+  expect(fleetRow("k", status({ filesTotal: 250, lagBytesTotal: 123_456 }), now)).toMatchObject({ files: 250, lagBytes: 123_456 });
+});
+
 test("a status not rewritten for more than twice its interval is stale; a blocked topic counts as an error", () => {
   const row = fleetRow("k", status({ writtenAt: "2026-11-30T08:58:59Z", entries: [{ path: "/a", topic: "a", files: 0, error: null, blocked: true }], files: [] }), now);
   expect(row).toMatchObject({ stale: true, lastSeenS: 61, errors: 1, files: 0, lagBytes: 0 });
