@@ -84,7 +84,7 @@ export class Agent {
 
   /** Kafka's part of the status. A stand-in until KafkaSink.health() is wired here. */
   private kafkaState(): unknown {
-    return { brokers: this.config.kafka.brokers, queuedLines: this.queue.pending, blockedTopics: this.files.blockedTopics() };
+    return { brokers: this.config.kafka.brokers, queuedLines: this.queue.pending + this.queue.unsettled, blockedTopics: this.files.blockedTopics() };
   }
 
   /** Throws a ConfigError when the INI's own [collect.*] list does not resolve (a bad topic template, ...). */

@@ -46,7 +46,6 @@ class LeaseExpired extends Error {
 export class StatusPublisher {
   private lease: string | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private running: Promise<void> = Promise.resolve();
   private stopped = false;
   /** performance.now() times. */
   private writeAt = 0;
@@ -71,14 +70,24 @@ export class StatusPublisher {
     this.schedule(0);
   }
 
-  /** Deletes the status (by revoking its lease) unless etcd does not answer within a few seconds. */
+  /**
+   * Deletes the status by revoking its lease. Bounded: with etcd away (the source knows) it is not
+   * tried, and a revoke gets a few seconds; either way the lease expires on its own.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await Promise.race([this.running, Bun.sleep(STOP_BUDGET_MS)]);
     const lease = this.lease;
     this.lease = null;
     if (lease === null) return;
+    if (!this.etcd.status().connected) {
+      this.log.info("etcd is away: the agent status goes when its lease expires.", { key: this.options.key, ttl_s: this.options.leaseTtlS });
+      return;
+    }
+    await this.revoke(lease);
+  }
+
+  private async revoke(lease: string): Promise<void> {
     try {
       const { client } = await this.etcd.connect();
       await client.leaseClient.leaseRevoke({ ID: lease }, { deadline: Date.now() + Math.min(this.options.timeoutMs, STOP_BUDGET_MS) });
@@ -94,9 +103,7 @@ export class StatusPublisher {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick();
-    }, ms);
+    this.timer = setTimeout(() => void this.tick(), ms);
     // The agent's life is held by its other parts; a pending status write must not hold it up.
     this.timer.unref?.();
   }
@@ -111,6 +118,7 @@ export class StatusPublisher {
       this.recovered();
       this.backoff = this.backoff.reset();
     } catch (err) {
+      if (this.stopped) return; // a call cut short by stop()'s revoke
       if (err instanceof LeaseExpired || /lease not found/i.test((err as Error)?.message ?? "")) {
         this.lease = null;
         this.log.info("The agent status's lease expired (no keep-alive reached etcd within its time to live); writing the status again under a new lease.", { key: this.options.key, ttl_s: this.options.leaseTtlS });
@@ -136,6 +144,8 @@ export class StatusPublisher {
     const deadline = () => ({ deadline: Date.now() + this.options.timeoutMs });
     if (this.lease === null) {
       const granted = await client.leaseClient.leaseGrant({ TTL: this.options.leaseTtlS }, deadline());
+      // Stopped while the grant was on its way: stop() saw no lease to revoke.
+      if (this.stopped) return this.revoke(granted.ID);
       this.lease = granted.ID;
       this.keepAliveAt = performance.now() + this.keepAliveMs();
     }
