@@ -53,6 +53,7 @@ export class Agent {
         rescanIntervalMs: agent.rescanIntervalMs,
         maxOpenFiles: agent.maxOpenFiles,
         positions: this.checkpointer,
+        onChange: () => this.publisher?.poke(),
       },
       this.queue,
       log.child("files"),

@@ -26,6 +26,8 @@ export interface FileServerOptions {
   rescanIntervalMs: number;
   maxOpenFiles: number;
   positions: PositionBook;
+  /** Called when `generation` moves (the agent's status is written on it). */
+  onChange?: () => void;
   /** Folder watching (default: Bun's fs.watch); false polls only. A test may pass a watcher that fails. */
   watch?: WatchFolder | false;
 }
@@ -47,6 +49,7 @@ export class FileServer {
   private changes = 0;
   private readonly changed = () => {
     this.changes++;
+    this.options.onChange?.();
   };
   private readonly openSlots: OpenFiles;
   /** Which entry reads each file (by identity key). */

@@ -8,9 +8,10 @@
 //   is worth an etcd write before the regular interval.
 // - `signal()`: a cheap stand-in for that, read every second; while it does not move, neither
 //   does the significant part, and nothing is built.
-// The status lists at most MAX_FILES files (those with an error first, then in the entries' order,
-// never by a counter, which would make the order itself a change): etcd's cost was measured with
-// about 1 KB per agent, and a value over 1.5 MiB is refused. The totals cover every file.
+// The status lists at most MAX_LISTED entries and as many files (those with an error first, then in
+// the list's order, never by a counter, which would make the order itself a change): etcd's cost
+// was measured with about 1 KB per agent, a value over 1.5 MiB is refused, and each write encodes
+// the whole value. The totals cover every entry and file.
 import type { EntryDescription, FileDescription } from "../tail/tailer";
 
 export interface EtcdState {
@@ -40,10 +41,12 @@ export interface AgentStatus {
   /** status_interval_s: how old a status may get while its agent is fine (null without etcd). */
   intervalS: number | null;
   collect: CollectState;
+  /** At most MAX_LISTED of the entries. */
   entries: EntryStatus[];
-  /** At most MAX_FILES of the files followed. */
+  /** At most MAX_LISTED of the files followed. */
   files: FileDescription[];
-  /** Every file followed, and their lag, including those not listed. */
+  /** Every entry and file followed, and their lag, including those not listed. */
+  entriesTotal: number;
   filesTotal: number;
   lagBytesTotal: number;
   kafka: unknown;
@@ -64,8 +67,14 @@ export interface StatusSources {
   etcd(): EtcdState | null;
 }
 
-/** The most files listed in a status (about 250 bytes each). */
-export const MAX_FILES = 100;
+/** The most entries, and the most files, listed in a status (about 100 and 250 bytes each). */
+export const MAX_LISTED = 100;
+
+/** At most MAX_LISTED items, those with a problem first, otherwise in their own order. */
+function listed<T>(items: T[], problem: (item: T) => unknown): T[] {
+  if (items.length <= MAX_LISTED) return items;
+  return [...items.filter((i) => problem(i)), ...items.filter((i) => !problem(i))].slice(0, MAX_LISTED);
+}
 
 /** Fields that change on every write by design. */
 const VOLATILE = new Set(["writtenAt"]);
@@ -93,7 +102,6 @@ export class AgentStatusBuilder {
   build(now = new Date()): AgentStatus {
     const s = this.sources;
     const { entries, files } = s.files();
-    const listed = files.length <= MAX_FILES ? files : [...files.filter((f) => f.lastError), ...files.filter((f) => !f.lastError)].slice(0, MAX_FILES);
     return {
       version: s.version,
       host: s.host.hostname,
@@ -103,8 +111,9 @@ export class AgentStatusBuilder {
       writtenAt: now.toISOString(),
       intervalS: s.intervalS,
       collect: s.collect(),
-      entries,
-      files: listed,
+      entries: listed(entries, (e) => e.error || e.blocked),
+      files: listed(files, (f) => f.lastError),
+      entriesTotal: entries.length,
       filesTotal: files.length,
       lagBytesTotal: files.reduce((sum, f) => sum + f.lagBytes, 0),
       kafka: s.kafka(),

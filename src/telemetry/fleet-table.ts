@@ -49,7 +49,7 @@ export function fleetRow(key: string, value: string, now: Date): FleetRow {
     host: status.host,
     version: typeof status.version === "string" ? status.version : "",
     uptimeS: started !== null && written !== null ? Math.max(0, Math.round((written - started) / 1000)) : null,
-    entries: entries.length,
+    entries: typeof status.entriesTotal === "number" ? status.entriesTotal : entries.length,
     // The totals cover files a status leaves out (it lists at most 100).
     files: typeof status.filesTotal === "number" ? status.filesTotal : files.length,
     lagBytes: typeof status.lagBytesTotal === "number" ? status.lagBytesTotal : files.reduce((sum, f) => sum + (typeof f.lagBytes === "number" ? f.lagBytes : 0), 0),

@@ -4,11 +4,15 @@
 // - The key is attached to a lease of status_lease_ttl_s, kept alive every third of it. A kill -9
 //   stops the keep-alives and etcd deletes the key when the lease expires; a clean stop revokes
 //   the lease, which deletes the key at once.
-// - The status is written every status_interval_s, and sooner (at most once a second) when its
-//   significant part changed: an entry, a file, an error, a state. Counters alone (offsets, lag,
-//   rates) wait for the interval: with 10,000 agents every write counts (see the README).
-// - Every second costs a comparison of `signal()` (a counter and a few small fields), never a look
-//   at files: with 1,000 idle files the status adds no measurable CPU.
+// - The status is written every status_interval_s, and sooner when its significant part changed:
+//   an entry, a file, an error, a state. Counters alone (offsets, lag, rates) wait for the
+//   interval: with 10,000 agents every write counts (see the README).
+// - Nothing runs on a timer of its own between keep-alives: the file server and the list `poke()`
+//   the publisher when they change, and a change is written a second later (a burst, such as a
+//   glob finding many files, is one write). States that come without a poke (Kafka's) are compared
+//   at each keep-alive. A comparison is of `signal()` (a counter and a few small fields) first,
+//   never a look at files: with 1,000 idle files the status adds no measurable CPU (a wake-up of
+//   a Bun process costs about 0.25 ms, so even a once-a-second check showed).
 // - When etcd is away, the collect source has already said so (one WARN, one INFO with the
 //   outage's length); the publisher only retries, quietly, with a backoff. If the lease expired
 //   meanwhile, the next keep-alive says so and a new lease is granted. A failure while the source's
@@ -34,8 +38,8 @@ export interface EtcdLink {
   status(): { connected: boolean };
 }
 
-/** How often the significant part is compared (and so the soonest a change is written). */
-const CHECK_MS = 1000;
+/** How long after a poke the status is compared and written: changes that come together are one write. */
+const SETTLE_MS = 1000;
 /** A clean stop deletes the key within this, or leaves it to the lease. */
 const STOP_BUDGET_MS = 3000;
 
@@ -46,6 +50,10 @@ class LeaseExpired extends Error {
 export class StatusPublisher {
   private lease: string | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private pokeTimer: ReturnType<typeof setTimeout> | null = null;
+  private busy = false;
+  /** A poke came while a pass ran: run another right after it. */
+  private again = false;
   private stopped = false;
   /** performance.now() times. */
   private writeAt = 0;
@@ -63,11 +71,21 @@ export class StatusPublisher {
     private readonly etcd: EtcdLink,
     private readonly log: Logger,
   ) {
-    this.backoff = new Backoff(CHECK_MS, this.keepAliveMs());
+    this.backoff = new Backoff(SETTLE_MS, this.keepAliveMs());
   }
 
   start(): void {
     this.schedule(0);
+  }
+
+  /** Something the status shows may have changed (cheap: one timer for any number of pokes). */
+  poke(): void {
+    if (this.pokeTimer || this.stopped) return;
+    this.pokeTimer = setTimeout(() => {
+      this.pokeTimer = null;
+      void this.pass();
+    }, SETTLE_MS);
+    this.pokeTimer.unref?.();
   }
 
   /**
@@ -77,6 +95,7 @@ export class StatusPublisher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.pokeTimer) clearTimeout(this.pokeTimer);
     const lease = this.lease;
     this.lease = null;
     if (lease === null) return;
@@ -103,13 +122,35 @@ export class StatusPublisher {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), ms);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.pass(), ms);
     // The agent's life is held by its other parts; a pending status write must not hold it up.
     this.timer.unref?.();
   }
 
-  private async tick(): Promise<void> {
-    let next = CHECK_MS;
+  /** One pass at a time; the next is timed by what is due (a write, a keep-alive) or by the backoff. */
+  private async pass(): Promise<void> {
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    this.busy = true;
+    let next: number | undefined;
+    try {
+      next = await this.tick();
+    } finally {
+      this.busy = false;
+    }
+    if (next === undefined) return;
+    if (this.again) {
+      this.again = false;
+      next = 0;
+    }
+    this.schedule(next);
+  }
+
+  /** Writes or keeps alive what is due; returns when to look again (undefined once stopped). */
+  private async tick(): Promise<number | undefined> {
     try {
       const now = performance.now();
       if (this.lease === null || now >= this.writeAt || this.changed()) await this.write();
@@ -117,18 +158,19 @@ export class StatusPublisher {
       if (performance.now() >= this.keepAliveAt) await this.keepAlive();
       this.recovered();
       this.backoff = this.backoff.reset();
+      return Math.max(0, Math.min(this.writeAt, this.keepAliveAt) - performance.now());
     } catch (err) {
-      if (this.stopped) return; // a call cut short by stop()'s revoke
+      if (this.stopped) return undefined; // a call cut short by stop()'s revoke
       if (err instanceof LeaseExpired || /lease not found/i.test((err as Error)?.message ?? "")) {
         this.lease = null;
         this.log.info("The agent status's lease expired (no keep-alive reached etcd within its time to live); writing the status again under a new lease.", { key: this.options.key, ttl_s: this.options.leaseTtlS });
-      } else {
-        this.failed(err);
-        next = this.backoff.delayMs();
-        this.backoff = this.backoff.next();
+        return 0;
       }
+      this.failed(err);
+      const wait = this.backoff.delayMs();
+      this.backoff = this.backoff.next();
+      return wait;
     }
-    this.schedule(next);
   }
 
   /** Whether the significant part moved since the last write; builds the status only when the cheap signal moved. */

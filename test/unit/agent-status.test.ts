@@ -1,6 +1,6 @@
 // The status's significant part: what makes an etcd write before the interval, and what does not.
 import { expect, test } from "bun:test";
-import { AgentStatusBuilder, type EtcdState, type EntryStatus, MAX_FILES, significant, type StatusSources } from "../../src/telemetry/agent-status";
+import { AgentStatusBuilder, type EtcdState, type EntryStatus, MAX_LISTED, significant, type StatusSources } from "../../src/telemetry/agent-status";
 import type { FileDescription } from "../../src/tail/tailer";
 import { RateMeter } from "../../src/util/rate";
 
@@ -57,6 +57,7 @@ test("the status names the agent, its list, every entry and file, Kafka and etcd
     collect: { from: "etcd", key: "/logagent/web-1/collect_config", revision: "7" },
     entries: [entry()],
     files: [file()],
+    entriesTotal: 1,
     filesTotal: 1,
     lagBytesTotal: 30,
     kafka: { brokers: ["k:9092"], queuedLines: 0, blockedTopics: [] },
@@ -107,15 +108,19 @@ test("signal() moves with the file server's generation and with Kafka's and etcd
   expect(builder.signal()).not.toBe(second);
 });
 
-test(`a status lists at most ${MAX_FILES} files, those with an error first, in a order no counter changes; the totals cover all`, () => {
+test(`a status lists at most ${MAX_LISTED} entries and files, those with an error first, in an order no counter changes; the totals cover all`, () => {
   const { state, builder } = sources();
+  state.entries = Array.from({ length: 150 }, (_, i) => entry({ path: `/var/log/e${i}`, blocked: i === 120 }));
   state.files = Array.from({ length: 250 }, (_, i) => file({ path: `/var/log/f${String(i).padStart(3, "0")}.log`, lagBytes: i, lastError: i === 200 ? "permission denied" : null }));
   const status = builder.build();
-  expect(status.files.length).toBe(MAX_FILES);
+  expect(status.files.length).toBe(MAX_LISTED);
   expect(status.files[0]!.path).toBe("/var/log/f200.log");
   expect(status.files[1]!.path).toBe("/var/log/f000.log");
-  expect(status.files.at(-1)!.path).toBe(`/var/log/f${String(MAX_FILES - 2).padStart(3, "0")}.log`);
+  expect(status.files.at(-1)!.path).toBe(`/var/log/f${String(MAX_LISTED - 2).padStart(3, "0")}.log`);
   expect({ filesTotal: status.filesTotal, lagBytesTotal: status.lagBytesTotal }).toEqual({ filesTotal: 250, lagBytesTotal: (249 * 250) / 2 });
+  expect(status.entries.length).toBe(MAX_LISTED);
+  expect(status.entries.slice(0, 2).map((e) => e.path)).toEqual(["/var/log/e120", "/var/log/e0"]);
+  expect(status.entriesTotal).toBe(150);
   expect(JSON.stringify(status).length).toBeLessThan(40_000);
 });
 

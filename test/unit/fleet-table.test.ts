@@ -40,8 +40,8 @@ test("a row sums lag, counts entries and files with errors, and says how long ag
   });
 });
 
-test("a status that lists only some of its files: the row takes its totals", () => {
-  expect(fleetRow("k", status({ filesTotal: 250, lagBytesTotal: 123_456 }), now)).toMatchObject({ files: 250, lagBytes: 123_456 });
+test("a status that lists only some of its entries and files: the row takes its totals", () => {
+  expect(fleetRow("k", status({ entriesTotal: 150, filesTotal: 250, lagBytesTotal: 123_456 }), now)).toMatchObject({ entries: 150, files: 250, lagBytes: 123_456 });
 });
 
 test("a status not rewritten for more than twice its interval is stale; a blocked topic counts as an error", () => {
