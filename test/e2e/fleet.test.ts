@@ -165,13 +165,13 @@ describe("agent status and the fleet view", () => {
     expect(listed().map((x) => x.status.host)).toEqual(["host-b"]);
   }, 30_000);
 
-  test(`after kill -9 the status disappears within the lease's TTL (${TTL_S} s)`, async () => {
+  test(`after kill -9 the status disappears within the lease's TTL (${TTL_S} s, and up to 2 s for etcd's expiry sweep and this poll)`, async () => {
     expect(await statusOf("host-b")).not.toBeNull();
     await b.stop("SIGKILL");
-    // The last keep-alive may have been just before the kill: etcd expires the lease at most TTL later
-    // (it checks every 500 ms).
-    const { ms } = await until("host-b's status gone", () => statusOf("host-b"), (s) => s === null, (TTL_S + 5) * 1000);
-    expect(ms).toBeLessThan((TTL_S + 1) * 1000);
+    // The last keep-alive came at most a third of the TTL before the kill; etcd expires the lease TTL
+    // after it, in a sweep every 500 ms; the poll looks every 100 ms (slower on a loaded machine).
+    const { ms } = await until("host-b's status gone", () => statusOf("host-b"), (s) => s === null, (TTL_S + 10) * 1000);
+    expect(ms).toBeLessThan((TTL_S + 2) * 1000);
     expect(listed()).toEqual([]);
     expect(fleet().stdout).toBe("No agent status in etcd.\n");
   }, 30_000);
