@@ -137,8 +137,8 @@ export class FileServer {
 
   /**
    * A number that moves whenever describe() would show more than moved counters: the list, a file
-   * found or gone, an error, a topic blocked. The status compares it every second instead of
-   * describing a thousand files.
+   * found or gone, an error, a topic blocked (onChange is called as it moves). The status compares
+   * it instead of describing a thousand files.
    */
   get generation(): number {
     return this.changes;

@@ -6,8 +6,8 @@
 // - `significant()`: the status without its counters (every number: offsets, sizes, lag, rates)
 //   and without the time it was written. Only a change there (an entry, a file, an error, a state)
 //   is worth an etcd write before the regular interval.
-// - `signal()`: a cheap stand-in for that, read every second; while it does not move, neither
-//   does the significant part, and nothing is built.
+// - `signal()`: a cheap stand-in for that, read when the publisher is poked or keeps its lease
+//   alive; while it does not move, neither does the significant part, and nothing is built.
 // The status lists at most MAX_LISTED entries and as many files (those with an error first, then in
 // the list's order, never by a counter, which would make the order itself a change): etcd's cost
 // was measured with about 1 KB per agent, a value over 1.5 MiB is refused, and each write encodes
