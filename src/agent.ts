@@ -15,11 +15,13 @@ import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries"
 import { LineQueue } from "./pipeline/line-queue";
 import { FileServer } from "./tail/file-server";
 import { account } from "./tail/unreadable";
-import { type FileLag, METRICS, collectFrom } from "./telemetry/agent-metrics";
+import { METRICS, collectFrom } from "./telemetry/agent-metrics";
+import { type AgentStatus, AgentStatusBuilder } from "./telemetry/agent-status";
 import { judgeHealth } from "./telemetry/health";
 import { HttpServer, ListenError } from "./telemetry/http-server";
 import type { Logger } from "./telemetry/logger";
-import { COMMIT, VERSION } from "./version";
+import { StatusPublisher } from "./telemetry/status-publisher";
+import { VERSION } from "./version";
 
 export class Agent {
   private readonly queue: LineQueue;
@@ -28,7 +30,8 @@ export class Agent {
   private readonly checkpointer: Checkpointer;
   private etcd: EtcdCollectSource | null = null;
   private http: HttpServer | null = null;
-  private readonly startedAt = new Date();
+  private publisher: StatusPublisher | null = null;
+  private readonly statusBuilder: AgentStatusBuilder;
   private warnedAcks0 = false;
   /** Rejected when the agent cannot go on by itself (exactly_once: fenced by another agent); the caller stops it. */
   readonly fatal: Promise<never>;
@@ -62,10 +65,39 @@ export class Agent {
         rescanIntervalMs: agent.rescanIntervalMs,
         maxOpenFiles: agent.maxOpenFiles,
         positions: this.checkpointer,
+        onChange: () => this.publisher?.poke(),
       },
       this.queue,
       log.child("files"),
     );
+    this.statusBuilder = new AgentStatusBuilder({
+      version: VERSION,
+      host,
+      startedAt: new Date(),
+      intervalS: config.etcd?.statusKeyTemplate ? config.etcd.statusIntervalMs / 1000 : null,
+      collect: () => {
+        if (!this.etcd) return { from: "ini", key: null, revision: null };
+        return { from: "etcd", key: expandKey(config.etcd!.collectKeyTemplate, host), revision: this.etcd.status().appliedRevision };
+      },
+      files: () => this.files.describe(),
+      generation: () => this.files.generation,
+      kafka: () => this.kafkaState(),
+      etcd: () => {
+        if (!this.etcd) return null;
+        const { connected, lastRevision } = this.etcd.status();
+        return { connected, lastRevision };
+      },
+    });
+  }
+
+  /** The status that etcd's status key holds (and /status serves). */
+  status(): AgentStatus {
+    return this.statusBuilder.build();
+  }
+
+  /** Kafka's part of the status: reachable, refused topics, lines waiting on them, dead letters. */
+  private kafkaState() {
+    return { ...this.sink.health(), waiting: this.sink.waiting(), deadLettered: this.sink.deadLettered };
   }
 
   /** Throws a ConfigError when the INI's own [collect.*] list does not resolve (a bad topic template, ...). */
@@ -100,6 +132,12 @@ export class Agent {
         (entries, origin) => this.apply(entries, origin),
       );
       this.etcd.start();
+      const { statusKeyTemplate, statusIntervalMs, statusLeaseTtlS, timeoutMs } = config.etcd;
+      if (statusKeyTemplate) {
+        const statusKey = expandKey(statusKeyTemplate, this.host);
+        this.publisher = new StatusPublisher({ key: statusKey, intervalMs: statusIntervalMs, leaseTtlS: statusLeaseTtlS, timeoutMs }, this.statusBuilder, this.etcd, this.log.child("status"));
+        this.publisher.start();
+      }
     } else {
       this.applyResolved(staticList, `[collect.*] sections of ${config.file}`);
     }
@@ -112,6 +150,8 @@ export class Agent {
    */
   async stop(timeoutMs = this.config.agent.shutdownTimeoutMs): Promise<void> {
     this.log.info("Stopping: no more reading; waiting for lines in flight.", { timeout_ms: timeoutMs }, "AgentStopping");
+    // The status goes first, while the etcd client is still open: a stopped agent is not listed.
+    await this.publisher?.stop();
     await this.etcd?.stop();
     this.files.stop();
     const left = await this.sink.stop(timeoutMs);
@@ -142,8 +182,11 @@ export class Agent {
     collectFrom({
       queue: this.queue,
       openFiles: () => this.files.openFiles(),
-      files: () => this.fileLags(),
-      etcd: () => this.etcd?.watchState() ?? null,
+      files: () => this.files.describe().files,
+      etcd: () => {
+        const e = this.etcd?.status();
+        return e ? { connected: e.connected, revision: e.appliedRevision === null ? null : BigInt(e.appliedRevision) } : null;
+      },
       waiting: () => this.sink.waiting(),
       deadLettered: () => this.sink.deadLettered,
     });
@@ -162,26 +205,6 @@ export class Agent {
       throw new ConfigError([{ file: config.file, section: "http", key: "address", message: `= ${JSON.stringify(`${address.hostname}:${address.port}`)}: ${err.message}` }]);
     }
     this.log.info("Serving /metrics, /healthz and /status.", { url: this.http.url });
-  }
-
-  /** Per followed file, for the lag gauges. The lead wires FileServer.describe() in here at merge. */
-  private fileLags(): Iterable<FileLag> {
-    return this.files.lags();
-  }
-
-  /** What /status shows. The lead wires the etcd status builder (telemetry/agent-status.ts) in here at merge. */
-  private status(): unknown {
-    return {
-      version: VERSION,
-      commit: COMMIT ?? null,
-      pid: process.pid,
-      started: this.startedAt.toISOString(),
-      host: this.host.hostname,
-      kafka: this.sink.health(),
-      etcd: this.etcd ? this.etcd.watchState() : null,
-      queue: { lines: this.queue.pending + this.queue.unsettled, bytes: this.queue.bytes },
-      files: [...this.fileLags()],
-    };
   }
 
   private applyResolved(entries: ResolvedEntry[], origin: string): void {

@@ -16,15 +16,14 @@ import { detectHost, expandKey } from "./config/host";
 import { type IniRead, readIni } from "./config/load-ini";
 import { UNCONFINED_WARNING } from "./discovery/allow-paths";
 import { type KeyRead, readKey } from "./discovery/etcd-key";
-import { etcdProblem } from "./discovery/etcd-problem";
+import { EXIT_ETCD_REFUSED, EXIT_ETCD_UNREACHABLE, etcdProblem, exitCodeFor } from "./discovery/etcd-problem";
 import { admitList } from "./discovery/list-rules";
 import { type ResolvedEntry, resolveEntries } from "./discovery/resolve-entries";
 import { createEtcdClient } from "./discovery/etcd-source";
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 2;
-export const EXIT_ETCD_UNREACHABLE = 3;
-export const EXIT_ETCD_REFUSED = 4;
+export { EXIT_ETCD_REFUSED, EXIT_ETCD_UNREACHABLE };
 const EXIT_FAILED = 1;
 const pc = coloursFor(process.stdout);
 
@@ -41,7 +40,7 @@ export async function check(configPath: string): Promise<number> {
 
 async function checkList(ini: IniRead): Promise<number> {
   const { config } = ini;
-  const host = detectHost(config.agent.ip);
+  const host = detectHost(config.agent.ip, config.agent.hostname);
   if (!config.etcd) {
     // readIni has resolved [collect.*] sections already, reporting problems with their lines.
     const { resolved } = resolveEntries(config.collect, config, host);
@@ -62,11 +61,11 @@ async function checkList(ini: IniRead): Promise<number> {
     const problem = connection?.describe(err) ?? etcdProblem(err);
     if (problem.kind === "unreachable") {
       process.stderr.write(`logagent: etcd at ${endpoints} did not answer (${problem.detail}): the INI has no errors, but the collect list at ${key} was not checked.\n`);
-      return EXIT_ETCD_UNREACHABLE;
+    } else {
+      const user = config.etcd.auth ? ` as user ${shown(ini, "etcd", "username", config.etcd.auth.username)}` : "";
+      process.stderr.write(`logagent: etcd at ${endpoints}${user}: ${problem.summary} (${problem.detail}). The collect list at ${key} was not checked.\n`);
     }
-    const user = config.etcd.auth ? ` as user ${shown(ini, "etcd", "username", config.etcd.auth.username)}` : "";
-    process.stderr.write(`logagent: etcd at ${endpoints}${user}: ${problem.summary} (${problem.detail}). The collect list at ${key} was not checked.\n`);
-    return EXIT_ETCD_REFUSED;
+    return exitCodeFor(problem);
   } finally {
     connection?.client.close();
   }

@@ -59,7 +59,7 @@ export async function startAgent(configPath: string, configureLogging: (config: 
   const config = loadIni(configPath);
   configureLogging(config);
   await ensureStateDir(config);
-  const agent = new Agent(config, detectHost(config.agent.ip), rootLogger);
+  const agent = new Agent(config, detectHost(config.agent.ip, config.agent.hostname), rootLogger);
   await agent.start();
   return { agent, config };
 }

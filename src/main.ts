@@ -1,12 +1,14 @@
-// Command line: `logagent -c conf.ini`, `logagent check -c conf.ini`, `logagent service ...`,
-// --help, --version. Exit codes: 0 after a requested stop, 2 configuration error, 1 any other
-// fatal error; `check` adds 3 for etcd not answering and 4 for etcd refusing (src/check.ts), `collect` adds 5
-// for a key changed since it was read (src/collect/collect-args.ts), `service` has its own.
+// Command line: `logagent -c conf.ini`, `logagent check -c conf.ini`, `logagent fleet -c conf.ini`,
+// `logagent collect ...`, `logagent service ...`, --help, --version. Exit codes: 0 after a requested
+// stop, 2 configuration error, 1 any other fatal error; `check`, `fleet` and `collect` add 3 for etcd
+// not answering and 4 for etcd refusing (src/discovery/etcd-problem.ts), `collect` 5 for a key changed
+// since it was read (src/collect/collect-args.ts), `service` has its own.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { check } from "./check";
 import { COLLECT_USAGE, type CollectArgs, parseCollectArgs } from "./collect/collect-args";
 import { ConfigError } from "./config/config-error";
+import { fleet } from "./fleet";
 import type { AgentConfig } from "./config/load-ini";
 import { OPTIONS, SECTIONS, describeType } from "./config/options";
 import { EXIT, startAgent } from "./lifecycle";
@@ -23,6 +25,9 @@ function usage(): string {
     "Usage:",
     "  logagent -c <conf.ini>          run the agent (in a console, or as the service the service manager started)",
     "  logagent check -c <conf.ini>    validate the INI and the collect list, print what would be collected",
+    "  logagent fleet -c <conf.ini> [--json]",
+    "                                  list every agent whose status is in etcd (under [etcd] status_key's prefix):",
+    "                                  host, version, uptime, entries, files, lag, errors, last seen; --json for scripts",
     ...SERVICE_USAGE,
     ...COLLECT_USAGE,
     "  logagent --help | -h | /? | --version",
@@ -31,6 +36,8 @@ function usage(): string {
     "  check: 0 valid, 2 configuration error (each on stderr with file, line, section and key),",
     "         3 etcd did not answer (the INI is valid; the collect list was not checked),",
     "         4 etcd refused the agent: TLS, user name or password, or the permission to read the key.",
+    "  fleet: 0 listed (also when no agent is), 2 configuration error, 3 etcd did not answer,",
+    "         4 etcd refused: TLS, user name or password, or the permission to read the status keys.",
     "",
     "INI options:",
   ];
@@ -57,6 +64,7 @@ function resolveConfigPath(given: string): string {
 type Args =
   | { command: "help" | "version" }
   | { command: "run" | "check"; config: string }
+  | { command: "fleet"; config: string; json: boolean }
   | { command: "service"; service: ServiceArgs }
   | { command: "collect"; collect: CollectArgs };
 
@@ -69,11 +77,13 @@ function parseArgs(argv: string[]): Args {
     return { command: "service", service: parseServiceArgs(argv.slice(1)) };
   }
   if (argv[0] === "collect") return { command: "collect", collect: parseCollectArgs(argv.slice(1)) };
-  let command: "run" | "check" = "run";
+  let command: "run" | "check" | "fleet" = "run";
   let config: string | undefined;
+  let json = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "check" && i === 0) command = "check";
+    if ((a === "check" || a === "fleet") && i === 0) command = a;
+    else if (a === "--json" && command === "fleet") json = true;
     else if (a === "-c" || a === "--config") {
       const v = argv[++i];
       if (!v) throw new ConfigError([{ file: "(command line)", message: `${a} needs a file name` }]);
@@ -82,7 +92,7 @@ function parseArgs(argv: string[]): Args {
     else throw new ConfigError([{ file: "(command line)", message: `unknown argument ${JSON.stringify(a)}; see --help` }]);
   }
   if (!config) throw new ConfigError([{ file: "(command line)", message: "no configuration given; use -c <conf.ini> (see --help)" }]);
-  return { command, config };
+  return command === "fleet" ? { command, config, json } : { command, config };
 }
 
 /** Logging for a console run: stderr, or the INI's log_file. */
@@ -158,6 +168,8 @@ async function main(argv: string[]): Promise<number> {
       return check(resolveConfigPath(args.config));
     case "collect":
       return (await import("./collect/collect-command")).runCollect(args.collect, resolveConfigPath(args.collect.config));
+    case "fleet":
+      return fleet(resolveConfigPath(args.config), args.json);
     case "run": {
       const configPath = resolveConfigPath(args.config);
       if (process.platform === "win32") {

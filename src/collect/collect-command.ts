@@ -139,7 +139,7 @@ export async function runCollect(args: CollectArgs, configPath: string): Promise
   if (!config.etcd) {
     throw new ConfigError([{ file: config.file, message: "has no [etcd] section: the agent collects its [collect.*] sections, so there is no list in etcd to get, put or edit" }]);
   }
-  const target = new Target(ini, targetHost(config.etcd.collectKeyTemplate, args, () => detectHost(config.agent.ip), config.file));
+  const target = new Target(ini, targetHost(config.etcd.collectKeyTemplate, args, () => detectHost(config.agent.ip, config.agent.hostname), config.file));
   try {
     if (args.action === "get") return await get(target, args.json);
     if (args.action === "put") return await put(target, args.file!, args.ifRevision);

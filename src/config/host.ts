@@ -8,8 +8,9 @@ export interface HostIdentity {
   hostname: string;
 }
 
-export function detectHost(ipOverride: string): HostIdentity {
-  const hostname = os.hostname();
+/** `hostnameOverride`: [agent] hostname, when set. */
+export function detectHost(ipOverride: string, hostnameOverride = ""): HostIdentity {
+  const hostname = hostnameOverride || os.hostname();
   if (ipOverride) return { ip: ipOverride, hostname };
   for (const addresses of Object.values(os.networkInterfaces())) {
     const v4 = addresses?.find((a) => a.family === "IPv4" && !a.internal);
@@ -21,4 +22,10 @@ export function detectHost(ipOverride: string): HostIdentity {
 /** `%s` and `{ip}` become the IPv4 address, `{hostname}` the host name. */
 export function expandKey(template: string, host: HostIdentity): string {
   return template.replaceAll("%s", host.ip).replaceAll("{ip}", host.ip).replaceAll("{hostname}", host.hostname);
+}
+
+/** The part of a key template before its first placeholder: the prefix every host's key shares. */
+export function keyPrefix(template: string): string {
+  const at = template.search(/%s|\{ip\}|\{hostname\}/);
+  return at < 0 ? template : template.slice(0, at);
 }

@@ -35,6 +35,10 @@ export interface EtcdSettings {
   endpoints: string[];
   timeoutMs: number;
   collectKeyTemplate: string;
+  /** Where the agent's status goes ("" = no status), with the placeholders of collectKeyTemplate. */
+  statusKeyTemplate: string;
+  statusIntervalMs: number;
+  statusLeaseTtlS: number;
   /** PEM contents, for https:// endpoints (null for http://); no `ca` means the system's CAs. */
   tls: { ca?: string; cert?: string; key?: string } | null;
   /** etcd user and password (a secret: never logged). */
@@ -83,6 +87,8 @@ export interface AgentConfig {
     logFormat: "text" | "json";
     from: StartFrom;
     ip: string;
+    /** "" means the machine's host name. */
+    hostname: string;
     pollIntervalMs: number;
     idlePollMaxMs: number;
     rotateWaitMs: number;
@@ -328,7 +334,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       oversize: v("kafka.oversize"),
       idempotent: v("kafka.idempotent") === "true" || v("kafka.delivery") === "exactly_once",
       delivery: v("kafka.delivery"),
-      transactionalId: v("kafka.transactional_id") || defaultTransactionalId(os.hostname(), path.resolve(path.dirname(file), v("agent.state_dir"))),
+      transactionalId: v("kafka.transactional_id") || defaultTransactionalId(v("agent.hostname") || os.hostname(), path.resolve(path.dirname(file), v("agent.state_dir"))),
       offsetsTopic,
       transactionMaxMs: v("kafka.transaction_max_ms"),
       transactionMaxBytes: v("kafka.transaction_max_bytes"),
@@ -339,7 +345,12 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
     },
     fields,
     etcd: doc.sections.has("etcd")
-      ? { endpoints: v("etcd.address"), timeoutMs: v("etcd.timeout") * 1000, collectKeyTemplate: v("etcd.collect_log_key"), ...etcdSecurity }
+      ? { endpoints: v("etcd.address"), timeoutMs: v("etcd.timeout") * 1000, collectKeyTemplate: v("etcd.collect_log_key"),
+          statusKeyTemplate: v("etcd.status_key"),
+          statusIntervalMs: v("etcd.status_interval_s") * 1000,
+          statusLeaseTtlS: v("etcd.status_lease_ttl_s"),
+          ...etcdSecurity,
+        }
       : undefined,
     agent: {
       stateDir: path.resolve(path.dirname(file), v("agent.state_dir")),
@@ -350,6 +361,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
       logFormat: v("agent.log_format"),
       from: v("agent.from") satisfies StartFrom,
       ip: v("agent.ip"),
+      hostname: v("agent.hostname"),
       pollIntervalMs: v("agent.poll_interval_ms"),
       idlePollMaxMs: v("agent.idle_poll_max_ms"),
       rotateWaitMs: v("agent.rotate_wait_ms"),
@@ -369,7 +381,7 @@ export function readIniText(text: string, file: string, env: Environment): IniRe
   // What only shows when an entry is resolved against the rest (topic placeholders, a glob path,
   // acks with idempotence) is a configuration problem too, on the line that causes it.
   if (!config.etcd) {
-    const host = detectHost(config.agent.ip);
+    const host = detectHost(config.agent.ip, config.agent.hostname);
     // A [kafka] or [agent] line that breaks several entries is reported once, naming them all.
     const fromDefaults = new Map<string, { problem: ConfigProblem; sections: string[] }>();
     config.collect.forEach((entry, i) => {

@@ -76,3 +76,11 @@ export function etcdProblem(err: unknown, tlsFailure: Error | null = null): Etcd
   }
   return problem("unreachable", "etcd did not answer");
 }
+
+/** Exit codes of the commands that talk to etcd and stop there (check, fleet): 3 no answer, 4 refused. */
+export const EXIT_ETCD_UNREACHABLE = 3;
+export const EXIT_ETCD_REFUSED = 4;
+
+export function exitCodeFor(problem: EtcdProblem): number {
+  return problem.kind === "unreachable" ? EXIT_ETCD_UNREACHABLE : EXIT_ETCD_REFUSED;
+}

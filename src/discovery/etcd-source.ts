@@ -63,6 +63,9 @@ export async function createEtcdClient(settings: EtcdClientSettings): Promise<Et
 export class EtcdCollectSource {
   private state = State.Idle;
   private connection: EtcdConnection | null = null;
+  private connecting: Promise<EtcdConnection> | null = null;
+  /** The revision of the list applied now (null before one from etcd is). */
+  private appliedRevision: bigint | null = null;
   private watch: KeyWatch | null = null;
   /** The revision of the last change applied, or of the read that gave the list; null until the key is read. */
   private revision: bigint | null = null;
@@ -93,9 +96,19 @@ export class EtcdCollectSource {
     this.connection?.client.close();
   }
 
-  /** For /metrics and status: whether a watch runs, and the revision of the last change applied (null until the key is read). */
-  watchState(): { connected: boolean; revision: bigint | null } {
-    return { connected: this.state === State.Watching, revision: this.revision };
+  /** The client, made once and shared with the status publisher: one connection per agent. */
+  connect(): Promise<EtcdConnection> {
+    this.connecting ??= createEtcdClient(this.options.etcd).then((c) => (this.connection = c));
+    return this.connecting;
+  }
+
+  /** For the status: whether a watch runs, the last revision seen and that of the list applied. */
+  status(): { connected: boolean; lastRevision: string | null; appliedRevision: string | null } {
+    return {
+      connected: this.state === State.Watching,
+      lastRevision: this.revision === null ? null : String(this.revision),
+      appliedRevision: this.appliedRevision === null ? null : String(this.appliedRevision),
+    };
   }
 
   /** A method, not an inline comparison: `stop()` changes the state while `run()` awaits. */
@@ -161,8 +174,7 @@ export class EtcdCollectSource {
   /** Reads the key (unless a watch is to resume), then watches it from the revision after the last change applied. */
   private async readThenWatch(): Promise<KeyWatch> {
     this.state = State.Reading;
-    this.connection ??= await createEtcdClient(this.options.etcd);
-    const { client } = this.connection;
+    const { client } = await this.connect();
     const res = await client.get(this.options.key).exec();
     if (this.revision === null) {
       const kv = res.kvs[0] ?? null;
@@ -183,7 +195,7 @@ export class EtcdCollectSource {
     const origin = `etcd key ${this.options.key} at revision ${revision}`;
     if (kv === null) {
       this.log.info("Collect list key is absent or was deleted; collecting nothing.", { key: this.options.key, revision });
-      this.accept("[]", [], origin);
+      this.accept("[]", [], origin, revision);
       return;
     }
     const text = kv.value.toString("utf8");
@@ -197,12 +209,13 @@ export class EtcdCollectSource {
       });
       return;
     }
-    this.accept(text, entries, origin);
+    this.accept(text, entries, origin, revision);
   }
 
-  private accept(text: string, entries: CollectEntry[], origin: string): void {
+  private accept(text: string, entries: CollectEntry[], origin: string, revision: bigint): void {
     if (!this.onList(entries, origin)) return;
     this.lastGood = text;
+    this.appliedRevision = revision;
     this.writeCache(entries);
   }
 

@@ -18,7 +18,7 @@ import type { TailSettings } from "./tail-settings";
 import { identityKey, type FileIdentity } from "./file-identity";
 import { FolderWatch, type WatchFolder } from "./folder-watch";
 import { OpenFiles } from "./open-files";
-import { Tailer, type Claims, type PositionBook } from "./tailer";
+import { Tailer, type Claims, type EntryDescription, type FileDescription, type PositionBook } from "./tailer";
 
 export interface FileServerOptions {
   pollIntervalMs: number;
@@ -27,6 +27,8 @@ export interface FileServerOptions {
   rescanIntervalMs: number;
   maxOpenFiles: number;
   positions: PositionBook;
+  /** Called when `generation` moves (the agent's status is written on it). */
+  onChange?: () => void;
   /** Folder watching (default: Bun's fs.watch); false polls only. A test may pass a watcher that fails. */
   watch?: WatchFolder | false;
 }
@@ -44,6 +46,12 @@ export class FileServer {
   private readonly watch: FolderWatch | null;
   private waitingForRoom = false;
   private passes = 0;
+  /** Counts changes that describe() shows other than by counters (see `generation`). */
+  private changes = 0;
+  private readonly changed = () => {
+    this.changes++;
+    this.options.onChange?.();
+  };
   private readonly openSlots: OpenFiles;
   /** Which entry reads each file (by identity key). */
   private readonly owners = new Map<string, string>();
@@ -98,13 +106,19 @@ export class FileServer {
       }
     }
     this.order = [...this.tailers.values()];
+    this.changed();
     if (this.running) this.schedule(0);
   }
 
   /** Kafka refuses `topic` (or accepts it again): pause or resume reading the files that go there. */
   setBlocked(topic: string, blocked: boolean): void {
-    if (blocked) this.blocked.add(topic);
-    else if (this.blocked.delete(topic) && this.running) this.schedule(0);
+    if (blocked) {
+      if (!this.blocked.has(topic)) this.changed();
+      this.blocked.add(topic);
+    } else if (this.blocked.delete(topic)) {
+      this.changed();
+      if (this.running) this.schedule(0);
+    }
   }
 
   start(): void {
@@ -123,15 +137,35 @@ export class FileServer {
     this.watch?.close();
   }
 
+  /**
+   * A number that moves whenever describe() would show more than moved counters: the list, a file
+   * found or gone, an error, a topic blocked (onChange is called as it moves). The status compares
+   * it instead of describing a thousand files.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
+  /** Every entry and every followed file, from memory (see Tailer.describeFiles). */
+  describe(now = performance.now()): { entries: (EntryDescription & { blocked: boolean })[]; files: FileDescription[] } {
+    const entries: (EntryDescription & { blocked: boolean })[] = [];
+    const files: FileDescription[] = [];
+    for (const tailer of this.order) {
+      entries.push({ ...tailer.describe(), blocked: this.blocked.has(tailer.output.topic) });
+      tailer.describeFiles(now, files);
+    }
+    return { entries, files };
+  }
+
+  /** Topics Kafka refuses for now. */
+  blockedTopics(): string[] {
+    return [...this.blocked];
+  }
+
   openFiles(): number {
     let n = 0;
     for (const t of this.tailers.values()) n += t.openFiles();
     return n;
-  }
-
-  /** Each followed file and how many of its bytes Kafka has not acknowledged yet (read at scrape time). */
-  *lags(): Iterable<{ path: string; entry: string; topic: string; lagBytes: number }> {
-    for (const t of this.tailers.values()) for (const f of t.lags()) yield { ...f, entry: t.path, topic: t.output.topic };
   }
 
   private createTailer(path: string, output: Output, settings: TailSettings): Tailer {
@@ -147,6 +181,7 @@ export class FileServer {
         positions: this.options.positions,
         openFiles: this.openSlots,
         claims: this.claims,
+        changed: this.changed,
         ...(this.watch ? { watch: this.watch } : {}),
       },
       this.log.child("tail"),

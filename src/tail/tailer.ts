@@ -22,6 +22,7 @@ import type { Output } from "../discovery/entry-output";
 import type { Logger } from "../telemetry/logger";
 import { flowMeter, type FlowMeter } from "../telemetry/agent-metrics";
 import { Backoff } from "../util/backoff";
+import { RateMeter } from "../util/rate";
 import { identityKey, identityOf, sameFile, type FileIdentity } from "./file-identity";
 import type { Room } from "../pipeline/line-queue";
 import { FileReader, type LineSink, type ReaderFormat } from "./file-reader";
@@ -79,6 +80,39 @@ export interface TailerOptions {
   releaseRotated?: boolean;
   /** Where the tailer asks for hints (fs.watch) about its folders; without it, it only polls. */
   watch?: Pick<FolderWatch, "want" | "drop">;
+  /** Called when what `describe()` shows changes other than by counters: a file found or gone, an error, a rotation. */
+  changed?: () => void;
+}
+
+/** A followed file, as the agent's status shows it (see telemetry/agent-status.ts). */
+export interface FileDescription {
+  /** The file's name now. */
+  path: string;
+  /** The collect entry's path (or glob). */
+  entry: string;
+  topic: string;
+  /** Read up to here (bytes). */
+  offset: number;
+  /** Kafka has acknowledged every line before this offset. */
+  acked: number;
+  /** The size last seen by the tailer's own looks (no stat of its own). */
+  size: number;
+  /** Bytes not yet acknowledged by Kafka: size - acked. */
+  lagBytes: number;
+  linesPerSecond: number;
+  /** Rotated away from the entry's names: read to its end, then closed. */
+  rotated: boolean;
+  /** Why it cannot be opened or read now; null when it can. */
+  lastError: string | null;
+}
+
+/** A collect entry, as the status shows it. */
+export interface EntryDescription {
+  path: string;
+  topic: string;
+  files: number;
+  /** Why the entry collects nothing (or not everything) now; null when nothing is wrong. */
+  error: string | null;
 }
 
 /** One file followed by the entry. */
@@ -111,6 +145,9 @@ interface Followed {
   polledIn: number;
   /** Counted in OpenFiles as waiting for a slot. */
   waiting?: boolean;
+  /** Lines handed out from it, and their rate as the status last looked. */
+  lines: number;
+  rate: RateMeter;
 }
 
 /** Why a plain path names no file to read: nothing there, a directory, a pipe or device, or it cannot be looked at. */
@@ -119,6 +156,8 @@ type Absence = "missing" | "directory" | "special" | "unstattable";
 interface Trouble {
   /** The error code logged: another code is logged again. */
   code: string;
+  /** The cause in words, for the status. */
+  words: string;
   backoff: Backoff;
   retryAt: number;
 }
@@ -126,7 +165,7 @@ interface Trouble {
 /** A file just found under `name`, not opened yet. */
 function followed(name: string, stats: BigIntStats, now: number, how: { draining: boolean; firstSight: boolean }): Followed {
   const size = stats.size;
-  const f: Followed = { identity: identityOf(stats), name, reader: null, ...how, sizeAtSight: Number(size), restSize: size, restMtime: stats.mtimeMs, lastGrowthAt: now, lastSize: -1, idleChecks: 0, nextPollAt: 0, polledIn: 0 };
+  const f: Followed = { identity: identityOf(stats), name, reader: null, ...how, sizeAtSight: Number(size), restSize: size, restMtime: stats.mtimeMs, lastGrowthAt: now, lastSize: -1, idleChecks: 0, nextPollAt: 0, polledIn: 0, lines: 0, rate: new RateMeter(now) };
   return f;
 }
 
@@ -284,11 +323,39 @@ export class Tailer implements HintTarget {
     return n;
   }
 
-  /** Each open file's bytes not yet acknowledged by Kafka (its size minus the saved position). */
-  *lags(): Iterable<{ path: string; lagBytes: number }> {
+  /**
+   * The files followed, from what the polls already know: no system call here, so a status of a
+   * thousand files costs a walk over memory. `now` is performance.now().
+   */
+  describeFiles(now: number, out: FileDescription[]): void {
     for (const f of this.files.values()) {
-      if (f.reader && !f.reader.closed) yield { path: f.reader.path, lagBytes: Math.max(0, f.reader.size() - f.reader.acked) };
+      const saved = f.reader ? null : (this.options.positions.find(f.identity)?.offset ?? f.startAt ?? 0);
+      const offset = f.reader?.offset ?? saved!;
+      const acked = f.reader?.acked ?? saved!;
+      const size = f.lastSize >= 0 ? f.lastSize : f.restSize >= 0n ? Number(f.restSize) : f.sizeAtSight;
+      out.push({
+        path: f.name,
+        entry: this.path,
+        topic: this.output.topic,
+        offset,
+        acked,
+        size,
+        lagBytes: Math.max(0, size - acked),
+        linesPerSecond: Math.round(f.rate.perSecond(f.lines, now) * 10) / 10,
+        rotated: f.draining,
+        lastError: f.trouble ? f.trouble.words : null,
+      });
     }
+  }
+
+  /** The entry, with why it collects nothing (or not every file) now. */
+  describe(): EntryDescription {
+    const errors: string[] = [];
+    if (this.absence === "directory") errors.push("the path names a directory, not a file");
+    else if (this.absence === "special") errors.push("the path names something that is not a regular file");
+    for (const [name, code] of this.unstattable) errors.push(`cannot look at ${name} (${code})`);
+    for (const [dir, code] of this.failedDirs) errors.push(`cannot list folder ${dir} (${code})`);
+    return { path: this.path, topic: this.output.topic, files: this.files.size, error: errors.length ? errors.join("; ") : null };
   }
 
   // ---------------------------------------------------------------- hints (fs.watch)
@@ -297,6 +364,7 @@ export class Tailer implements HintTarget {
   private filesChanged(): void {
     this.byName = null;
     this.watchChanged = true;
+    this.options.changed?.();
   }
 
   /** The followed file named `file`: the one read under the name now rather than one draining under it. */
@@ -376,7 +444,7 @@ export class Tailer implements HintTarget {
         absence = "unstattable";
         continue;
       }
-      this.unstattable.delete(name);
+      if (this.unstattable.delete(name)) this.options.changed?.();
       if (!stats?.isFile()) {
         absence = !stats ? "missing" : stats.isDirectory() ? "directory" : "special";
         continue;
@@ -405,6 +473,7 @@ export class Tailer implements HintTarget {
   private sayAbsent(absence: Absence): void {
     if (absence === this.absence) return;
     this.absence = absence;
+    this.options.changed?.();
     const fields = { path: this.path };
     if (absence === "missing") this.log.info("File does not exist yet; waiting for it to appear.", fields);
     else if (absence === "directory") {
@@ -419,6 +488,7 @@ export class Tailer implements HintTarget {
     const { code, words } = causeOf(err);
     if (this.unstattable.get(name) === code) return;
     this.unstattable.set(name, code);
+    this.options.changed?.();
     this.log.warn("Cannot look at file (stat); trying again until it can be, without saying so each time.", { path: this.path, file: name, cause: words, code });
   }
 
@@ -430,11 +500,13 @@ export class Tailer implements HintTarget {
       const { code, words } = causeOf(error);
       if (this.failedDirs.get(dir) === code) continue;
       this.failedDirs.set(dir, code);
+      this.options.changed?.();
       this.log.warn("Cannot list a folder the glob covers; its files are not collected until it can be listed. Trying again at every rescan, without saying so each time.", { path: this.path, folder: dir, cause: words, code });
     }
     for (const dir of this.failedDirs.keys()) {
       if (failing.has(dir)) continue;
       this.failedDirs.delete(dir);
+      this.options.changed?.();
       // Not failing any more: listed, unless it is gone (then there is nothing to say).
       if (existsSync(dir)) this.log.info("Folder can be listed again; its files are collected.", { path: this.path, folder: dir });
     }
@@ -523,6 +595,7 @@ export class Tailer implements HintTarget {
     const reader = f.reader;
     if (reader && !reader.closed) {
       result = this.safeRead(f, reader, room, sink, now, size);
+      f.lines += result.lines;
       if (result.size !== f.lastSize || result.lines > 0) {
         f.lastSize = result.size;
         f.lastGrowthAt = now;
@@ -753,7 +826,8 @@ export class Tailer implements HintTarget {
         this.log.warn("File is not read: a link, or a linked folder, in its path leads outside the allowed paths. Looked at again in case the link changes, without saying so each time.", { path: this.path, file: f.name, target: err.realPath, rule: this.options.settings.confine?.rule });
       } else if (opened) this.log.warn("Cannot read file; trying again until it can be, without saying so each time. Nothing is lost: it is read from where it was.", fields);
       else this.log.warn("Cannot open file; trying again until it can be, without saying so each time. Nothing is lost: it is read from where it was.", fields);
-      f.trouble = { code, backoff: new Backoff(this.options.baseIntervalMs, this.options.idleMaxMs), retryAt: 0 };
+      f.trouble = { code, words, backoff: new Backoff(this.options.baseIntervalMs, this.options.idleMaxMs), retryAt: 0 };
+      this.options.changed?.();
     } else {
       f.trouble.backoff = f.trouble.backoff.next();
       this.log.debug(opened ? "Still cannot read file." : "Still cannot open file.", { path: this.path, file: f.name, code });
@@ -765,6 +839,7 @@ export class Tailer implements HintTarget {
   private readable(f: Followed, fields: Record<string, unknown>): void {
     if (!f.trouble) return;
     f.trouble = undefined;
+    this.options.changed?.();
     this.log.info("File can be read now; reading from where it was.", fields);
   }
 

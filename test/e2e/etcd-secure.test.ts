@@ -22,6 +22,8 @@ const pki = services.etcdTls;
 const box = sandbox();
 const host = unique("web");
 const key = `/logagent/${host}/collect_config`;
+/** The agent writes its status here (README: the role may write it). */
+const statusKey = `/logagent/status/${host}`;
 const otherKey = `/logagent/${unique("other")}/collect_config`;
 const user = `logagent-${host}`;
 const password = randomBytes(12).toString("hex");
@@ -46,8 +48,8 @@ function check(ini: string, env: Record<string, string> = {}) {
 const noStack = (s: string) => expect(s).not.toMatch(/^\s+at |TypeError|Fatal error/m);
 
 /** The [etcd] lines for the TLS etcd as this host's user; `over` replaces some. */
-function tlsIni(over: { address?: string; ca?: string | null; password?: string; key?: string; extra?: string } = {}): string {
-  const etcdExtra = [over.ca === null ? "" : `tls_ca_file = ${over.ca ?? pki.ca}`, `username = ${user}`, `password = ${over.password ?? "${ETCD_PASSWORD}"}`].filter(Boolean).join("\n");
+function tlsIni(over: { address?: string; ca?: string | null; password?: string; key?: string; extra?: string; statusKey?: string } = {}): string {
+  const etcdExtra = [over.ca === null ? "" : `tls_ca_file = ${over.ca ?? pki.ca}`, `status_key = ${over.statusKey ?? statusKey}`, `username = ${user}`, `password = ${over.password ?? "${ETCD_PASSWORD}"}`].filter(Boolean).join("\n");
   return iniFor({ kafka: services.kafka, etcd: over.address ?? tlsUrl, key: over.key ?? key, etcdExtra, extra: over.extra ?? agentExtra });
 }
 const secretEnv = { ETCD_PASSWORD: password };
@@ -64,6 +66,7 @@ beforeAll(async () => {
   etcdctl(admin, "user", "grant-role", "root", "root");
   etcdctl(admin, "role", "add", user);
   etcdctl(admin, "role", "grant-permission", user, "read", key);
+  etcdctl(admin, "role", "grant-permission", user, "readwrite", statusKey);
   etcdctl(admin, "user", "add", user, `--new-user-password=${password}`);
   etcdctl(admin, "user", "grant-role", user, user);
   etcdctl(admin, "auth", "enable");
@@ -94,8 +97,29 @@ describe("etcd over TLS by IP, with a user whose role reads only this host's key
       await agent.waitForLog(new RegExp(`Following file\\. path=${literal(b)}`));
       appendNumbered(b, "b", 0, 50);
       expect(await reader.waitFor(t2, 50)).toEqual(numbered("b", 0, 50));
+      // Its status too, under a lease (a lease needs no permission of its own).
+      await agent.waitForLog(/Keeping the agent status in etcd\./);
+      expect(JSON.parse(etcdctl(root, "get", statusKey, "--print-value-only"))).toMatchObject({ pid: agent.pid, collect: { key } });
       expect(agent.log).not.toMatch(/WARN|ERROR/);
       expect(agent.log).not.toContain(password);
+    } finally {
+      await agent.stop();
+    }
+  }, 60_000);
+
+  test("a status key outside the role: one WARN naming the grant it needs; the list is still followed", async () => {
+    const refused = `/logagent/status/${host}-elsewhere`;
+    const agent = new AgentProcess(box.dir, box.bin, tlsIni({ statusKey: refused }), [], secretEnv);
+    try {
+      await agent.waitForLog(/Watching the collect list in etcd\./);
+      const warn = await agent.waitForLog(/WARN .*Cannot write the agent status to etcd.*/);
+      expect(warn).toContain("grant its role write access to it (etcdctl role grant-permission ROLE readwrite KEY)");
+      expect(warn).toContain(`key=${refused}`);
+      await agent.waitForLog(new RegExp(`Following file\\. path=${literal(a)}`));
+      // Retries come 1, 2, 4 ... s apart (up to a third of the lease's 30 s): in 8 s there are several, each a debug line.
+      await Bun.sleep(8000);
+      expect(agent.log.match(/ (WARN|ERROR) /g)).toEqual([" WARN "]);
+      expect(agent.log.match(/Still cannot write the agent status to etcd/g)!.length).toBeGreaterThanOrEqual(2);
     } finally {
       await agent.stop();
     }
@@ -183,6 +207,7 @@ describe("etcd that requires client certificates", () => {
     etcdctl(access, "user", "grant-role", "root", "root");
     etcdctl(access, "role", "add", "logagent-client");
     etcdctl(access, "role", "grant-permission", "logagent-client", "read", key);
+    etcdctl(access, "role", "grant-permission", "logagent-client", "readwrite", statusKey);
     etcdctl(access, "user", "add", "logagent-client", `--new-user-password=${randomBytes(12).toString("hex")}`);
     etcdctl(access, "user", "grant-role", "logagent-client", "logagent-client");
     etcdctl(access, "auth", "enable");
@@ -193,7 +218,7 @@ describe("etcd that requires client certificates", () => {
     const c = path.join(own.dir, "c.log");
     writeFileSync(c, "");
     const ini = (k: string) =>
-      iniFor({ kafka: services.kafka, etcd: mtlsUrl, key: k, etcdExtra: `tls_ca_file = ${pki.ca}\ntls_cert_file = ${pki.cert}\ntls_key_file = ${pki.key}`, extra: agentExtra });
+      iniFor({ kafka: services.kafka, etcd: mtlsUrl, key: k, etcdExtra: `tls_ca_file = ${pki.ca}\ntls_cert_file = ${pki.cert}\ntls_key_file = ${pki.key}\nstatus_key = ${statusKey}`, extra: agentExtra });
     expect(check(ini(key)).stdout).toContain(", TLS with a client certificate)");
     const refused = check(ini(otherKey));
     expect(refused.code).toBe(4);

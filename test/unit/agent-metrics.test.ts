@@ -30,7 +30,7 @@ test("read, filtered and split lines are counted per entry and topic; lag is wha
   const server = new FileServer({ pollIntervalMs: 20, idlePollMaxMs: 100, rotateWaitMs: 100, rescanIntervalMs: 100, maxOpenFiles: 10, positions, watch: false }, queue, new Logger("test"));
   const entry = { path: file, topic: "web", options: { exclude_lines: ["^DEBUG"], max_line_bytes: 1024, long_lines: "split" } };
   server.apply([{ entry, output: { topic: "web" } as Output, tail: resolveTailSettings(entry, tailDefaults(), "beginning").settings! }]);
-  collectFrom({ queue, openFiles: () => server.openFiles(), files: () => server.lags(), etcd: () => null, waiting: () => [], deadLettered: () => 0 });
+  collectFrom({ queue, openFiles: () => server.openFiles(), files: () => server.describe().files, etcd: () => null, waiting: () => [], deadLettered: () => 0 });
   server.start();
   const blocks = [];
   const deadline = Date.now() + 10_000;

@@ -32,7 +32,7 @@ test("the tutorial project's INI works unchanged, with defaults for the rest", (
   expect(c.kafka).toMatchObject({ brokers: ["127.0.0.1:9092"], chanMaxSize: 100000, clientId: "logagent" });
   expect(c.kafka.output).toMatchObject({ acks: "all", partitioner: "key", key: "path", compression: "none", format: "raw" });
   expect(c.kafka.security).toEqual({ sasl: null, tls: null });
-  expect(c.etcd).toEqual({ endpoints: ["127.0.0.1:2379"], timeoutMs: 5000, collectKeyTemplate: "/logagent/%s/collect_config", tls: null, auth: null });
+  expect(c.etcd).toEqual({ endpoints: ["127.0.0.1:2379"], timeoutMs: 5000, collectKeyTemplate: "/logagent/%s/collect_config", statusKeyTemplate: "/logagent/status/{hostname}", statusIntervalMs: 30_000, statusLeaseTtlS: 30, tls: null, auth: null });
   expect(c.agent).toMatchObject({ from: "end", logLevel: "info", stateDir: "/etc/logagent/logagent-state" });
 });
 
