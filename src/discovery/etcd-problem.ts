@@ -45,6 +45,8 @@ export function etcdProblem(err: unknown, tlsFailure: Error | null = null): Etcd
   const message = err instanceof Error ? err.message : String(err);
   let detail = errorDetail(message);
   if ((detail === "null" || detail === "") && tlsFailure) detail = errorDetail(tlsFailure.message);
+  // etcd3's token request (with [etcd] username) fails with a bare "null" when no member answers.
+  if (detail === "null" || detail === "") detail = "no endpoint answered";
   const problem = (kind: EtcdProblemKind, summary: string): EtcdProblem => ({ kind, summary, detail });
 
   if (/authentication failed|invalid user ID or password/i.test(message)) {

@@ -42,9 +42,9 @@ test("TLS failures say which side and which setting: unknown CA, a certificate t
   expect(etcdProblem(wrapped("Error: Client network socket disconnected before secure TLS connection was established"))).toMatchObject({ kind: "tls", summary: expect.stringContaining("plain http") });
 });
 
-test("gRPC's 'Last error: null' on a connection already failing takes the last failed handshake, when there is one", () => {
+test("gRPC's 'Last error: null' on a connection already failing takes the last failed handshake, when there is one, else says no endpoint answered", () => {
   const later = wrapped("null");
-  expect(etcdProblem(later)).toMatchObject({ kind: "unreachable", detail: "null" });
+  expect(etcdProblem(later)).toMatchObject({ kind: "unreachable", detail: "no endpoint answered" });
   expect(etcdProblem(later, new Error("unable to verify the first certificate"))).toMatchObject({ kind: "tls", detail: "unable to verify the first certificate" });
 });
 
