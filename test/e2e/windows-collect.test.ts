@@ -9,7 +9,7 @@ import path from "node:path";
 import { sandbox } from "../support/agent-process";
 import { services, unique } from "../support/env";
 import { etcdClient, putList } from "../support/etcd";
-import { WINE_RUN, winPath } from "../support/wine";
+import { WINE_PREFIX, WINE_RUN, winPath } from "../support/wine";
 
 const box = sandbox("windows-x64");
 const conf = path.join(box.dir, "conf.ini");
@@ -22,7 +22,7 @@ afterAll(() => etcd.close());
 
 /** The edit folders in the prefix's Windows temp folders (%TEMP% is C:\users\NAME\Temp). */
 function editFolders(): string[] {
-  const users = path.join(process.env.WINEPREFIX!, "drive_c/users");
+  const users = path.join(WINE_PREFIX, "drive_c/users");
   return readdirSync(users).flatMap((u) => {
     try {
       return readdirSync(path.join(users, u, "Temp")).filter((f) => f.startsWith("logagent-edit-")).map((f) => `${u}/${f}`);

@@ -8,6 +8,9 @@ export function winPath(p: string): string {
   return `Z:${p.replaceAll("/", "\\")}`;
 }
 
+/** The Wine prefix the runner uses: $WINEPREFIX, else scripts/wine/lib.sh's default. */
+export const WINE_PREFIX = process.env.WINEPREFIX || path.join(process.env.HOME || "/root", ".cache/logagent/wine");
+
 /** Runs a Windows .exe (absolute path) under the prefix in $WINEPREFIX (scripts/wine/run.sh). */
 export const WINE_RUN = path.join(ROOT, "scripts/wine/run.sh");
 
