@@ -1,18 +1,26 @@
 // Drives the release binary the way a user does: copied alone into an empty
 // folder (no node_modules there or in any parent), configured by a conf.ini.
-import { copyFileSync, existsSync, mkdtempSync, rmSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdtempSync, rmSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Subprocess } from "bun";
 import { releaseBinary } from "./env";
 
-/** An empty temporary folder holding only the binary, named `logagent`. */
 const sandboxes: string[] = [];
-// Each sandbox holds a 110 MB copy of the binary: remove them when the test run ends (KEEP_SANDBOXES=1 keeps them to look at).
-process.once("exit", () => {
-  if (!process.env.KEEP_SANDBOXES) for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });
-});
 
+/**
+ * Removes every sandbox made so far (KEEP_SANDBOXES=1 keeps them to look at). The preload runs it
+ * after the whole run: `process.on("exit")` does not fire under `bun test`, and a run makes ~170.
+ */
+export function removeSandboxes(): void {
+  if (!process.env.KEEP_SANDBOXES) for (const dir of sandboxes.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * An empty temporary folder holding only the binary, named `logagent`. The binary is a hard link
+ * to the release build where the file system allows (the same bytes, alone in its folder, without a
+ * 110 MB copy per sandbox), else a copy.
+ */
 export function sandbox(target = "linux-x64"): { dir: string; bin: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), "logagent-e2e-"));
   sandboxes.push(dir);
@@ -20,7 +28,11 @@ export function sandbox(target = "linux-x64"): { dir: string; bin: string } {
     if (existsSync(path.join(d, "node_modules"))) throw new Error(`${d} has node_modules: the sandbox would not prove the binary stands alone`);
   }
   const bin = path.join(dir, target.startsWith("windows") ? "logagent.exe" : "logagent");
-  copyFileSync(releaseBinary(target), bin);
+  try {
+    linkSync(releaseBinary(target), bin);
+  } catch {
+    copyFileSync(releaseBinary(target), bin);
+  }
   return { dir, bin };
 }
 
