@@ -320,9 +320,13 @@ export class KafkaSink implements LaneOwner {
     this.transaction?.forget(fileKeys);
   }
 
-  /** Before a lane's batch goes in a transaction: its partition joins the transaction (null: it has). */
-  enlist(lane: PartitionLane): Promise<void> | null {
+  /** Before a lane's batch goes in a transaction: its partition joins the transaction (null: it has; false: not now). */
+  enlist(lane: PartitionLane): Promise<boolean> | null {
     return this.transaction ? this.transaction.enlist(lane.topic, lane.partition) : null;
+  }
+
+  mayPublish(lane: PartitionLane): boolean {
+    return this.transaction ? this.transaction.mayPublish(lane.topic, lane.partition) : true;
   }
 
   /** Lines count as sent: settled in the queue, their files' positions moved. */
@@ -342,6 +346,7 @@ export class KafkaSink implements LaneOwner {
     if (kind === "refused" && this.deadLetterSender !== null) return; // the lane sets the batch aside for the dead-letter topic
     if (kind === "producer") this.transaction?.refused(cause);
     this.report(lane.topic, kind, cause, lines, onWire);
+    this.transaction?.acknowledged(); // a commit under way may leave a refused topic's lines out now
   }
 
   deadLetter(lane: PartitionLane, batch: LineBatch, cause: string): void {
@@ -360,6 +365,7 @@ export class KafkaSink implements LaneOwner {
 
   blockTopic(topic: string, blocked: boolean): void {
     this.events.topicBlocked(topic, blocked);
+    this.transaction?.acknowledged();
   }
 
   outage(kind: FailureKind, cause: string): void {
@@ -501,6 +507,15 @@ export class KafkaSink implements LaneOwner {
       route: (block: LineBlock) => this.route(block),
       hurry: () => {
         for (const route of this.routes.values()) for (const lane of route.lanes.values()) lane.hurry();
+      },
+      wake: () => {
+        for (const route of this.routes.values()) for (const lane of route.lanes.values()) lane.wake();
+      },
+      stuck: (topic: string) => this.waits.has(topic),
+      onWire: (topic: string) => {
+        let n = 0;
+        for (const route of this.routes.values()) if (route.output.topic === topic) for (const lane of route.lanes.values()) n += lane.onWire;
+        return n;
       },
       dropLanes: (blocks: LineBlock[]) => {
         for (const route of this.routes.values()) {

@@ -38,6 +38,8 @@ const RETRIED = new Set(["CONCURRENT_TRANSACTIONS", "COORDINATOR_LOAD_IN_PROGRES
 
 export function retriedAnswer(err: unknown): boolean {
   const e = err as { type?: string; retriable?: boolean; name?: string };
+  // A topic that does not exist (auto-creation off) is the asking lane's wait, not the coordinator's.
+  if (e?.type === "UNKNOWN_TOPIC_OR_PARTITION") return false;
   if (typeof e?.type === "string") return RETRIED.has(e.type) || (e.retriable === true && !isFencing(err));
   return true; // no Kafka answer at all: a connection or a timeout
 }

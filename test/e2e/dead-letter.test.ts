@@ -199,3 +199,95 @@ test("a dead-letter topic the agent may not write either: the refused lines wait
   await b.waitForLog(/INFO .*The dead-letter topic accepts records again/);
   await acls("delete", [{ topic: denied, operation: "ALL", permission: "DENY" }]);
 }, 180_000);
+
+// delivery = exactly_once: a refused topic's lines are left out of the transactions (their positions stay
+// before them) rather than holding up every entry's commits; dead letters go out beside the transaction.
+const exactlyOnce = () => `delivery = exactly_once\noffsets_topic = ${unique("dl-offsets")}`;
+const http = "\n[http]\naddress = 127.0.0.1:0\n";
+
+async function metricsUrl(a: AgentProcess): Promise<string> {
+  return /url=(http:\/\/127\.0\.0\.1:\d+)/.exec(await a.waitForLog(/Serving \/metrics.*url=http:\/\/\S+/))![1]!;
+}
+
+test("exactly_once without a dead-letter topic: an entry whose topic the agent may not write waits (said once, counted in /metrics) while another entry's lines are committed; once the ACL is removed its lines arrive exactly once", async () => {
+  const denied = unique("eos-denied");
+  const fine = unique("eos-fine");
+  await createTopics([denied, fine]);
+  await acls("create", denyWrite(denied));
+  const r = await reader([fine, denied]); // read_committed
+  const a = await agent((d) => section("d", `${d}/d.log`, denied) + section("f", `${d}/f.log`, fine) + http, 2, exactlyOnce());
+  const url = await metricsUrl(a);
+  appendNumbered(`${a.box}/d.log`, "d", 0, 100);
+  appendNumbered(`${a.box}/f.log`, "f", 0, 100);
+  const said = await a.waitForLog(new RegExp(`ERROR .*Kafka refuses this topic.*topic=${denied}.*`), 30_000);
+  expect(said).toContain(`cause="TOPIC_AUTHORIZATION_FAILED: `);
+  // The other entry's lines are committed well before the 30 s a commit waits for a broker away.
+  expect(await r.waitFor(fine, 100, 10_000)).toEqual(numbered("f", 0, 100));
+  appendNumbered(`${a.box}/f.log`, "f", 100, 200);
+  expect(await r.waitFor(fine, 200, 10_000)).toEqual(numbered("f", 0, 200));
+  // 35 s of waiting, longer than the 30 s after which a commit waiting for its lines would be aborted: no
+  // transaction is aborted, the wait is said once, and its lines are counted.
+  await Bun.sleep(35_000);
+  expect(a.log).not.toMatch(/A transaction failed/);
+  expect(count(a.log, /Kafka refuses this topic/)).toBe(1);
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  expect(metrics).toContain(`logagent_waiting_lines{topic="${denied}"} 100`);
+  expect(r.values(denied)).toEqual([]);
+  await acls("delete", denyWrite(denied));
+  expect(await r.waitFor(denied, 100, 60_000)).toEqual(numbered("d", 0, 100));
+  await a.waitForLog(new RegExp(`INFO .*Kafka accepts this topic again.*topic=${denied}.*waited_s=`));
+  // A duplicate would be a line committed twice: waited 5 transaction_max_ms (1 s) more.
+  await Bun.sleep(5000);
+  expect(r.values(denied)).toEqual(numbered("d", 0, 100));
+  expect(r.values(fine)).toEqual(numbered("f", 0, 200));
+  expect(a.log).not.toMatch(/A transaction failed|ProducerFenced/);
+  // The positions committed cover every line: a restart sends none again.
+  expect(await a.stop()).toBe(0);
+  const again = new AgentProcess(a.dir, a.bin, await Bun.file(`${a.dir}/conf.ini`).text());
+  running.push(again);
+  await again.waitForLog(/Following file.*d\.log/);
+  await Bun.sleep(3000); // well past transaction_max_ms: a line sent again would be committed by now
+  expect(r.values(denied).length).toBe(100);
+  expect(r.values(fine).length).toBe(200);
+}, 240_000);
+
+test("exactly_once with a dead-letter topic: the lines of an entry whose topic the agent may not write land there with their headers, another entry ships, and a read_committed consumer sees each line once", async () => {
+  const denied = unique("eos-dl-denied");
+  const fine = unique("eos-dl-fine");
+  const dlq = unique("eos-dl-dlq");
+  await createTopics([denied], 3);
+  await createTopics([fine, dlq]);
+  await acls("create", denyWrite(denied));
+  const r = await reader([fine, dlq, denied]); // read_committed
+  const a = await agent((d) => section("d", `${d}/d.log`, denied, "partitioner = round_robin") + section("f", `${d}/f.log`, fine), 2, `dead_letter_topic = ${dlq}\n${exactlyOnce()}`);
+  appendNumbered(`${a.box}/d.log`, "d", 0, 300);
+  appendNumbered(`${a.box}/f.log`, "f", 0, 300);
+  expect(await r.waitFor(fine, 300, 60_000)).toEqual(numbered("f", 0, 300));
+  expect(sorted(await r.waitFor(dlq, 300, 60_000))).toEqual(sorted(numbered("d", 0, 300)));
+  const where = offsets("d", 300);
+  for (const m of r.received.get(dlq)!) {
+    expect(m.headers["logagent.topic"]).toBe(denied);
+    expect(m.headers["logagent.path"]).toBe(`${a.box}/d.log`);
+    expect(m.headers["logagent.offset"]).toBe(where.get(m.value)!);
+    expect(m.headers["logagent.error"]).toStartWith("TOPIC_AUTHORIZATION_FAILED: ");
+  }
+  appendNumbered(`${a.box}/d.log`, "d", 300, 400);
+  appendNumbered(`${a.box}/f.log`, "f", 300, 400);
+  expect(sorted(await r.waitFor(dlq, 400, 60_000))).toEqual(sorted(numbered("d", 0, 400)));
+  expect(await r.waitFor(fine, 400, 60_000)).toEqual(numbered("f", 0, 400));
+  // A duplicate would be a line committed (or dead-lettered) twice: waited 5 transaction_max_ms (1 s) more.
+  await Bun.sleep(5000);
+  expect(r.values(dlq).length).toBe(400);
+  expect(r.values(fine)).toEqual(numbered("f", 0, 400));
+  expect(r.values(denied)).toEqual([]);
+  expect(count(a.log, /WARN .*Kafka refuses records of this topic for good; they go to the dead-letter topic/)).toBe(1);
+  expect(a.log).not.toMatch(/ ERROR |A transaction failed/);
+  // Positions were committed past the dead letters: a restart sends nothing again.
+  expect(await a.stop()).toBe(0);
+  const again = new AgentProcess(a.dir, a.bin, await Bun.file(`${a.dir}/conf.ini`).text());
+  running.push(again);
+  await again.waitForLog(/Following file.*d\.log/);
+  await Bun.sleep(3000);
+  expect(r.values(dlq).length).toBe(400);
+  expect(r.values(fine).length).toBe(400);
+}, 180_000);
