@@ -30,6 +30,7 @@ import type { KafkaHealth } from "../telemetry/health";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { DeadLetterSender } from "./dead-letter";
+import type { DeadLetterRecord } from "./dead-letter-records";
 import { classify, type FailureKind } from "./errors";
 import { KafkaClient } from "./kafka-client";
 import { type LaneOwner, type LaneSettings, PartitionLane, type ProducerStamp } from "./partition-lane";
@@ -138,6 +139,12 @@ export class KafkaSink implements LaneOwner {
   async prepare(): Promise<SavedPosition[]> {
     this.isRunning = true;
     return this.transaction ? this.transaction.start() : [];
+  }
+
+  /** exactly_once: dead letters go in the transaction (see dead-letter.ts). */
+  get inTransaction() {
+    const t = this.transaction;
+    return t ? (topic: string, partition: number, records: DeadLetterRecord[], forTopic: string) => t.write(topic, partition, records, forTopic) : null;
   }
 
   get deadLetters(): boolean {
@@ -524,6 +531,7 @@ export class KafkaSink implements LaneOwner {
           route.waiting = [];
         }
         this.builder.givenUp(blocks.map((block) => ({ block, from: 0, to: block.count, cut: null })));
+        this.deadLetterSender?.dropAll();
       },
       useProducer: ({ producerId, producerEpoch }: ProducerId) => {
         this.stampNow = { identity: { producerId, producerEpoch, transactional: true }, version: this.stampNow.version + 1 };

@@ -25,6 +25,8 @@
 // lanes are woken after the commit). A file's position in a commit only covers
 // its lines acknowledged in this transaction or an earlier one
 // (DeliveryTracker.reachWith stops at the first line not acknowledged).
+// Dead letters are written in the transaction too (`write`), and a commit
+// waits for them as for the lines they stand for.
 //
 // When anything in a transaction fails beyond what a retry mends (the broker
 // lost the producer's state, a request it refuses), the lanes and what they
@@ -44,6 +46,7 @@ import { sendFrame } from "./broker-link";
 import { classify, DUPLICATE_SEQUENCE_NUMBER, errorFromCode } from "./errors";
 import type { KafkaClient } from "./kafka-client";
 import { commitRecord, encodePosition, OffsetsTopic, offsetsFrame, offsetsKey } from "./offsets-topic";
+import { type FrameRecord, transactionalFrame } from "./transactional-frame";
 import { isFencing, ProducerFenced, type ProducerId, retriedAnswer, TransactionCoordinator } from "./transaction-coordinator";
 
 /**
@@ -124,6 +127,10 @@ export class Transaction {
   private acked = 0;
   /** The commit has decided what it commits: no partition joins the transaction until it ends. */
   private sealed = false;
+  /** `write`s under way: a commit waits for them. */
+  private writing = 0;
+  /** Per partition written by `write`: the next base sequence for this producer id and epoch. */
+  private readonly sequences = new Map<string, number>();
   /** The blocks the commit under way commits (the others are left out). */
   private decided: LineBlock[] = [];
   private bytes = 0;
@@ -285,6 +292,39 @@ export class Transaction {
     }
   }
 
+  /**
+   * Records of another topic in the open transaction (the dead letters of lines refused for good, so
+   * that they are committed or aborted with those lines' positions): the partition joins the
+   * transaction first, and they are numbered in its sequence for this producer. False when they may
+   * not go now (no transaction open, or a commit deciding without `forTopic`'s lines): asked again a
+   * moment later. Kafka's refusal is thrown, as kafkajs's errors are.
+   */
+  async write(topic: string, partition: number, records: FrameRecord[], forTopic: string): Promise<boolean> {
+    const blocked = () => (this.state !== "open" && this.state !== "committing") || (this.state === "committing" && (this.sealed || this.host.stuck(forTopic)));
+    if (blocked()) return false;
+    const generation = this.generation;
+    this.writing++;
+    try {
+      const joined = this.enlist(topic, partition, true);
+      if (joined !== null && !(await joined)) return false;
+      if (generation !== this.generation || !this.enlisted.has(`${topic}\0${partition}`)) return false;
+      const key = `${topic}\0${partition}`;
+      const sequence = this.sequences.get(key) ?? 0;
+      const { clientId, transactionalId } = this.settings;
+      const frame = transactionalFrame(clientId, transactionalId, topic, partition, records, { ...this.producer, baseSequence: sequence, transactional: true });
+      const connection = await this.host.client.leaderConnection(topic, partition);
+      if (!connection.isAuthenticated()) await connection.authenticate();
+      const response = await sendFrame(connection, frame, true, 35_000);
+      const code = response?.partitions[0]?.errorCode ?? 0;
+      if (code !== 0 && code !== DUPLICATE_SEQUENCE_NUMBER) throw errorFromCode(code);
+      if (generation !== this.generation) return false; // aborted meanwhile: the lines go again
+      this.sequences.set(key, sequence + records.length);
+      return true;
+    } finally {
+      this.writing--;
+    }
+  }
+
   /** Files the checkpointer forgot: their records are deleted (tombstones) with the next commit, so that the topic does not keep every file ever read. */
   forget(fileKeys: string[]): void {
     for (const key of fileKeys) this.forgotten.add(key);
@@ -327,7 +367,7 @@ export class Transaction {
    */
   private ready(): boolean {
     while (this.acked < this.blocks.length && this.blocks[this.acked]!.unacked === 0) this.acked++;
-    if (this.enlisting.size > 0) return false;
+    if (this.enlisting.size > 0 || this.writing > 0) return false;
     const stuck = new Set<string>();
     for (let i = this.acked; i < this.blocks.length; i++) {
       const b = this.blocks[i]!;
@@ -519,6 +559,7 @@ export class Transaction {
   private async newProducer(): Promise<void> {
     this.producer = await this.coordinator.initProducerId();
     this.offsetsSequence = 0;
+    this.sequences.clear();
     this.host.useProducer(this.producer);
   }
 

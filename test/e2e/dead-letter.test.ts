@@ -75,6 +75,7 @@ async function reader(topics: string[]): Promise<TopicReader> {
 }
 
 const sorted = (xs: string[]) => [...xs].sort();
+const exactlyOnce = () => `delivery = exactly_once\noffsets_topic = ${unique("dl-offsets")}`;
 const count = (log: string, pattern: RegExp) => log.match(new RegExp(pattern.source, "g"))?.length ?? 0;
 
 /** Byte offset of each numbered line `prefix-i` in a file of them, from 0. */
@@ -169,14 +170,14 @@ test("without a dead-letter topic an entry whose topic the agent may not write w
   await a.waitForLog(new RegExp(`INFO .*Kafka accepts this topic again.*topic=${denied}.*waited_s=`));
 }, 180_000);
 
-test("a dead-letter topic the agent may not write either: the refused lines wait, none dropped (also across a restart), and go there once its ACL is removed", async () => {
+test.each([["at_least_once", ""], ["exactly_once", "exactly_once"]])("a dead-letter topic the agent may not write either: the refused lines wait, none dropped (also across a restart), and go there once its ACL is removed (%s)", async (_, mode) => {
   const denied = unique("dl2-denied");
   const dlq = unique("dl2-dlq");
   await createTopics([denied, dlq]);
   // The refused topic hides even its metadata (no DESCRIBE): its lines go to the dead-letter topic whole.
   await acls("create", [{ topic: denied, operation: "ALL", permission: "DENY" }, ...denyWrite(dlq)]);
   const r = await reader([dlq, denied]);
-  const a = await agent((d) => section("d", `${d}/d.log`, denied), 1, `dead_letter_topic = ${dlq}`);
+  const a = await agent((d) => section("d", `${d}/d.log`, denied), 1, `dead_letter_topic = ${dlq}${mode ? `\n${exactlyOnce()}` : ""}`);
   appendNumbered(`${a.box}/d.log`, "d", 0, 100);
   const said = await a.waitForLog(new RegExp(`ERROR .*The dead-letter topic refuses records too.*topic=${denied}.*`), 30_000);
   expect(said).toContain(`dead_letter_topic=${dlq}`);
@@ -197,12 +198,14 @@ test("a dead-letter topic the agent may not write either: the refused lines wait
   expect(sorted(got)).toEqual(sorted(numbered("d", 0, 100)));
   expect(r.values(denied)).toEqual([]);
   await b.waitForLog(/INFO .*The dead-letter topic accepts records again/);
+  // A duplicate would be a dead letter sent (or committed) twice: waited 5 s more.
+  await Bun.sleep(5000);
+  expect(r.values(dlq).length).toBe(100);
   await acls("delete", [{ topic: denied, operation: "ALL", permission: "DENY" }]);
 }, 180_000);
 
 // delivery = exactly_once: a refused topic's lines are left out of the transactions (their positions stay
-// before them) rather than holding up every entry's commits; dead letters go out beside the transaction.
-const exactlyOnce = () => `delivery = exactly_once\noffsets_topic = ${unique("dl-offsets")}`;
+// before them) rather than holding up every entry's commits; dead letters go in the transaction.
 const http = "\n[http]\naddress = 127.0.0.1:0\n";
 
 async function metricsUrl(a: AgentProcess): Promise<string> {
@@ -251,7 +254,7 @@ test("exactly_once without a dead-letter topic: an entry whose topic the agent m
   expect(r.values(fine).length).toBe(200);
 }, 240_000);
 
-test("exactly_once with a dead-letter topic: the lines of an entry whose topic the agent may not write land there with their headers, another entry ships, and a read_committed consumer sees each line once", async () => {
+test("exactly_once with a dead-letter topic: the lines of an entry whose topic the agent may not write land there, in the transactions, with their headers; another entry ships, and a read_committed consumer sees each line once", async () => {
   const denied = unique("eos-dl-denied");
   const fine = unique("eos-dl-fine");
   const dlq = unique("eos-dl-dlq");
@@ -282,6 +285,12 @@ test("exactly_once with a dead-letter topic: the lines of an entry whose topic t
   expect(r.values(denied)).toEqual([]);
   expect(count(a.log, /WARN .*Kafka refuses records of this topic for good; they go to the dead-letter topic/)).toBe(1);
   expect(a.log).not.toMatch(/ ERROR |A transaction failed/);
+  // The dead letters were written in the transactions: the partition also holds their commit markers.
+  const admin = client().admin();
+  await admin.connect();
+  const [end] = await admin.fetchTopicOffsets(dlq);
+  await admin.disconnect();
+  expect(Number(end!.high)).toBeGreaterThan(400);
   // Positions were committed past the dead letters: a restart sends nothing again.
   expect(await a.stop()).toBe(0);
   const again = new AgentProcess(a.dir, a.bin, await Bun.file(`${a.dir}/conf.ini`).text());
