@@ -250,6 +250,8 @@ export class PartitionLane {
             // A batch waiting its turn (to go alone, or one at a time after a failure) goes first.
             if (this.window.ready || this.pending.length === 0 || (!this.full() && !this.lingered())) break;
             await this.build();
+            // A commit may have decided without this topic while the batch was compressed: it waits (woken after the commit).
+            if (!this.owner.mayPublish(this)) break;
             batch = this.window.next();
             if (batch === null) break;
           }

@@ -89,28 +89,35 @@ function offsets(prefix: string, to: number): Map<string, string> {
   return out;
 }
 
-test("with a dead-letter topic, the lines of an entry whose topic the agent may not write land there with their headers, and another entry ships unaffected", async () => {
-  const denied = unique("dl-denied");
-  const fine = unique("dl-fine");
-  const dlq = unique("dl-dlq");
+/** A topic the agent may not write (3 partitions, its entry round robin), another it may, a dead-letter topic, a reader of all three, and an agent. */
+async function deniedWithDeadLetters(prefix: string, kafkaExtra: string) {
+  const [denied, fine, dlq] = [unique(`${prefix}-denied`), unique(`${prefix}-fine`), unique(`${prefix}-dlq`)];
   await createTopics([denied], 3);
   await createTopics([fine, dlq]);
   await acls("create", denyWrite(denied));
   const r = await reader([fine, dlq, denied]);
-  const a = await agent((d) => section("d", `${d}/d.log`, denied, "partitioner = round_robin") + section("f", `${d}/f.log`, fine), 2, `dead_letter_topic = ${dlq}`);
+  const a = await agent((d) => section("d", `${d}/d.log`, denied, "partitioner = round_robin") + section("f", `${d}/f.log`, fine), 2, [`dead_letter_topic = ${dlq}`, kafkaExtra].filter(Boolean).join("\n"));
+  return { denied, fine, dlq, r, a };
+}
+
+function expectDeadLetterHeaders(letters: Received[], denied: string, file: string, where: Map<string, string>): void {
+  for (const m of letters) {
+    expect(m.headers["logagent.topic"]).toBe(denied);
+    expect(m.headers["logagent.path"]).toBe(file);
+    expect(m.headers["logagent.offset"]).toBe(where.get(m.value)!);
+    expect(m.headers["logagent.error"]).toStartWith("TOPIC_AUTHORIZATION_FAILED: ");
+    expect(m.headers.host).toBeTruthy();
+  }
+}
+
+test("with a dead-letter topic, the lines of an entry whose topic the agent may not write land there with their headers, and another entry ships unaffected", async () => {
+  const { denied, fine, dlq, r, a } = await deniedWithDeadLetters("dl", "");
   appendNumbered(`${a.box}/d.log`, "d", 0, 300);
   appendNumbered(`${a.box}/f.log`, "f", 0, 300);
   expect(await r.waitFor(fine, 300, 60_000)).toEqual(numbered("f", 0, 300));
   const letters = await r.waitFor(dlq, 300, 60_000);
   expect(sorted(letters)).toEqual(sorted(numbered("d", 0, 300)));
-  const where = offsets("d", 300);
-  for (const m of r.received.get(dlq)!) {
-    expect(m.headers["logagent.topic"]).toBe(denied);
-    expect(m.headers["logagent.path"]).toBe(`${a.box}/d.log`);
-    expect(m.headers["logagent.offset"]).toBe(where.get(m.value)!);
-    expect(m.headers["logagent.error"]).toStartWith("TOPIC_AUTHORIZATION_FAILED: ");
-    expect(m.headers.host).toBeTruthy();
-  }
+  expectDeadLetterHeaders(r.received.get(dlq)!, denied, `${a.box}/d.log`, offsets("d", 300));
   // The entry goes on: later lines follow the same way, and the topic itself never got one.
   appendNumbered(`${a.box}/d.log`, "d", 300, 400);
   expect(sorted(await r.waitFor(dlq, 400, 60_000))).toEqual(sorted(numbered("d", 0, 400)));
@@ -255,25 +262,12 @@ test("exactly_once without a dead-letter topic: an entry whose topic the agent m
 }, 240_000);
 
 test("exactly_once with a dead-letter topic: the lines of an entry whose topic the agent may not write land there, in the transactions, with their headers; another entry ships, and a read_committed consumer sees each line once", async () => {
-  const denied = unique("eos-dl-denied");
-  const fine = unique("eos-dl-fine");
-  const dlq = unique("eos-dl-dlq");
-  await createTopics([denied], 3);
-  await createTopics([fine, dlq]);
-  await acls("create", denyWrite(denied));
-  const r = await reader([fine, dlq, denied]); // read_committed
-  const a = await agent((d) => section("d", `${d}/d.log`, denied, "partitioner = round_robin") + section("f", `${d}/f.log`, fine), 2, `dead_letter_topic = ${dlq}\n${exactlyOnce()}`);
+  const { denied, fine, dlq, r, a } = await deniedWithDeadLetters("eos-dl", exactlyOnce()); // read_committed
   appendNumbered(`${a.box}/d.log`, "d", 0, 300);
   appendNumbered(`${a.box}/f.log`, "f", 0, 300);
   expect(await r.waitFor(fine, 300, 60_000)).toEqual(numbered("f", 0, 300));
   expect(sorted(await r.waitFor(dlq, 300, 60_000))).toEqual(sorted(numbered("d", 0, 300)));
-  const where = offsets("d", 300);
-  for (const m of r.received.get(dlq)!) {
-    expect(m.headers["logagent.topic"]).toBe(denied);
-    expect(m.headers["logagent.path"]).toBe(`${a.box}/d.log`);
-    expect(m.headers["logagent.offset"]).toBe(where.get(m.value)!);
-    expect(m.headers["logagent.error"]).toStartWith("TOPIC_AUTHORIZATION_FAILED: ");
-  }
+  expectDeadLetterHeaders(r.received.get(dlq)!, denied, `${a.box}/d.log`, offsets("d", 300));
   appendNumbered(`${a.box}/d.log`, "d", 300, 400);
   appendNumbered(`${a.box}/f.log`, "f", 300, 400);
   expect(sorted(await r.waitFor(dlq, 400, 60_000))).toEqual(sorted(numbered("d", 0, 400)));
