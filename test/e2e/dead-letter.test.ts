@@ -294,3 +294,34 @@ test("exactly_once with a dead-letter topic: the lines of an entry whose topic t
   expect(r.values(dlq).length).toBe(400);
   expect(r.values(fine).length).toBe(400);
 }, 180_000);
+
+test("exactly_once with a dead-letter topic, kill -9 5 times while lines are written: read_committed sees every dead letter and every line of the other entry exactly once", async () => {
+  const { fine, dlq, r, a } = await deniedWithDeadLetters("eos-kill", exactlyOnce());
+  const conf = await Bun.file(`${a.dir}/conf.ini`).text();
+  let now: AgentProcess = a;
+  let written = 0;
+  for (let round = 0; round < 5; round++) {
+    appendNumbered(`${a.box}/d.log`, "d", written, written + 2000);
+    appendNumbered(`${a.box}/f.log`, "f", written, written + 2000);
+    written += 2000;
+    // Most kills land while the round's dead letters are being written in an open transaction.
+    await Bun.sleep(200 + Math.random() * 800);
+    await now.stop("SIGKILL");
+    now = new AgentProcess(a.dir, a.bin, conf);
+    running.push(now);
+    await now.waitForLog(/Following file.*f\.log/, 30_000);
+  }
+  const letters = await r.waitFor(dlq, written, 120_000);
+  expect(await r.waitFor(fine, written, 60_000)).toEqual(numbered("f", 0, written));
+  // A duplicate would be a line or a dead letter committed twice: waited 5 transaction_max_ms (1 s) more.
+  await Bun.sleep(5000);
+  const raw = await TopicReader.start([dlq], undefined, true);
+  const rawLetters = await raw.waitFor(dlq, written, 30_000, 1000);
+  await raw.stop();
+  console.log(`exactly_once, dead letters, kill -9 x5: ${written} + ${written} lines written; ${r.values(dlq).length} dead letters and ${r.values(fine).length} lines read_committed; the dead-letter topic also holds ${rawLetters.length - written} aborted copies (read_uncommitted)`);
+  expect(sorted(letters)).toEqual(sorted(numbered("d", 0, written)));
+  expect(r.values(dlq).length).toBe(written);
+  expect(r.values(fine)).toEqual(numbered("f", 0, written));
+  expect(rawLetters.length).toBeGreaterThan(written); // the kills did leave dead letters in transactions never committed
+  expect(now.log).not.toMatch(/ProducerFenced|Another agent took over/);
+}, 240_000);
