@@ -18,7 +18,9 @@
 // waiting lines are also counted in the log every minute (waiting-topics.ts).
 // With delivery = exactly_once, lines go through a Kafka transaction
 // (transaction.ts) between being taken and being settled: it decides when
-// they are routed and when they count.
+// they are routed and when they count; a refused topic's lines are left out of
+// its commits and wait (`stuck`: the topics in `waits`), and dead letters are
+// written in it.
 import type { SavedPosition } from "../checkpoint/saved-position";
 import type { AgentConfig } from "../config/load-ini";
 import type { Output } from "../discovery/entry-output";
