@@ -228,6 +228,46 @@ test("exactly_once: a topic that does not exist yet (auto_create_topics = false)
   expect(await s.stop()).toBe(0);
 }, 180_000);
 
+test("exactly_once: a topic whose policy refuses every record (compacted, lines without a key) and no dead-letter topic: its partition is in each transaction but its lines are left out, the other entry commits, nothing is aborted; once the policy allows them they arrive once", async () => {
+  const compacted = `compacted-${Date.now().toString(36)}`;
+  await createTopics([compacted], 1, { "cleanup.policy": "compact" });
+  const s = (scenario = new Scenario(
+    (sc) => `from = beginning\n\n[collect.a]\npath = ${sc.file("a.log")}\ntopic = ${sc.topic}\n\n[collect.c]\npath = ${sc.file("c.log")}\ntopic = ${compacted}\nkey = pattern\nkey_pattern = ^id=(\\d+)`,
+    `${EXACTLY_ONCE}\noffsets_topic = offsets-${Date.now().toString(36)}`,
+  ));
+  await s.open();
+  writeFileSync(s.file("a.log"), "");
+  writeFileSync(s.file("c.log"), "");
+  s.start();
+  await s.agent!.waitForLog(/Following file.*c\.log/);
+  const cReader = await TopicReader.start([compacted]);
+  try {
+    appendNumbered(s.file("c.log"), "c", 0, 500);
+    appendNumbered(s.file("a.log"), "a", 0, 1000);
+    expect(await s.reader.waitFor(s.topic, 1000, 10_000, 0)).toEqual(numbered("a", 0, 1000));
+    await s.agent!.waitForLog(new RegExp(`ERROR .*Kafka refuses this topic.*topic=${compacted}.*INVALID_RECORD`), 30_000);
+    // 35 s: longer than the 30 s after which a commit waiting for its lines would be aborted.
+    await Bun.sleep(35_000);
+    appendNumbered(s.file("a.log"), "a", 1000, 2000);
+    expect(await s.reader.waitFor(s.topic, 2000, 10_000, 0)).toEqual(numbered("a", 0, 2000));
+    expect(s.agent!.log).not.toMatch(/A transaction failed/);
+    expect(cReader.values(compacted)).toEqual([]);
+    const admin = client().admin();
+    await admin.connect();
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: compacted, configEntries: [{ name: "cleanup.policy", value: "delete" }] }] });
+    await admin.disconnect();
+    expect(await cReader.waitFor(compacted, 500, 60_000, 0)).toEqual(numbered("c", 0, 500));
+    // A duplicate would be a transaction committed twice: waited 5 transaction_max_ms more.
+    await Bun.sleep(5000);
+    expect(cReader.values(compacted)).toEqual(numbered("c", 0, 500));
+    expect(s.received()).toEqual(numbered("a", 0, 2000));
+    expect(s.agent!.log).not.toMatch(/A transaction failed|ProducerFenced/);
+  } finally {
+    await cReader.stop();
+  }
+  expect(await s.stop()).toBe(0);
+}, 180_000);
+
 test("exactly_once: a second agent with the same transactional_id fences the first, which stops with exit code 1 and an error naming the id", async () => {
   const txid = `logagent-test-${Date.now().toString(36)}`;
   const kafkaExtra = `${EXACTLY_ONCE}\ntransactional_id = ${txid}\noffsets_topic = offsets-${Date.now().toString(36)}`;
