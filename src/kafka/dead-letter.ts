@@ -8,7 +8,10 @@
 // acknowledged go again.
 //
 // Dead letters are rare and small, so they take kafkajs's own encoder
-// (KafkaClient.produce) rather than the lanes. A dead-letter topic that is
+// (KafkaClient.produce) rather than the lanes; with exactly_once they are
+// written in the open transaction instead (Transaction.write), so that they are
+// committed with the positions that pass their lines, or aborted with them (an
+// aborted transaction drops the jobs: its lines go again from the start). A dead-letter topic that is
 // itself refused, or away, is retried for ever, as any line is: the lines
 // wait, their topics' entries stop reading (as for a refused topic), and it
 // is said once when it starts and once when it ends; nothing is dropped.
@@ -49,6 +52,11 @@ export interface DeadLetterOwner {
   linesFor(topic: string): number;
   /** The dead-letter topic failed for a reason that is no refusal (Kafka away): said as an outage. */
   outage(kind: FailureKind, cause: string): void;
+  /**
+   * exactly_once: writes dead letters in the open transaction (Transaction.write); false when they
+   * may not go now. Null: they go on their own, acknowledged as they come.
+   */
+  readonly inTransaction: ((topic: string, partition: number, records: DeadLetterRecord[], forTopic: string) => Promise<boolean>) | null;
 }
 
 export class DeadLetterSender {
@@ -99,11 +107,18 @@ export class DeadLetterSender {
           const partitions = await this.owner.client.partitions(this.topic);
           // One file's dead letters in one partition, in order.
           const partition = partitions[(murmur2(job.ranges[0]!.block.path) & 0x7fffffff) % partitions.length]!.partitionId;
-          while (this.sent < this.records.length) {
+          while (this.sent < this.records.length && this.jobs[0] === job && this.owner.running()) {
             const chunk = take(this.records, this.sent);
-            await this.owner.client.produce(this.topic, partition, chunk);
-            this.sent += chunk.length;
+            if (this.owner.inTransaction) {
+              // Not now (a commit is deciding): asked again a moment later.
+              if (!(await this.owner.inTransaction(this.topic, partition, chunk, job.topic))) await this.owner.nap(50);
+              else if (this.jobs[0] === job) this.sent += chunk.length;
+            } else {
+              await this.owner.client.produce(this.topic, partition, chunk);
+              this.sent += chunk.length;
+            }
           }
+          if (this.jobs[0] !== job || this.sent < this.records.length) continue; // dropped (an aborted transaction), or stopping
         } catch (err) {
           const { kind, cause } = classify(err);
           failing = true;
@@ -147,6 +162,13 @@ export class DeadLetterSender {
       this.log.info("The dead-letter topic accepts records again; this topic's refused lines go there.", { topic, dead_letter_topic: this.topic, waited_s: waitedSeconds(wait) }, "KafkaDeadLetterAccepted");
     }
     this.blocked.clear();
+  }
+
+  /** exactly_once: the transaction was aborted; its lines, these jobs' included, are sent again from the start. */
+  dropAll(): void {
+    this.jobs.length = 0;
+    this.records = null;
+    this.sent = 0;
   }
 
   /** `topic`'s lines wait for the dead-letter topic (not for their own). */

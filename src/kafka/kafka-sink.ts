@@ -18,7 +18,9 @@
 // waiting lines are also counted in the log every minute (waiting-topics.ts).
 // With delivery = exactly_once, lines go through a Kafka transaction
 // (transaction.ts) between being taken and being settled: it decides when
-// they are routed and when they count.
+// they are routed and when they count; a refused topic's lines are left out of
+// its commits and wait (`stuck`: the topics in `waits`), and dead letters are
+// written in it.
 import type { SavedPosition } from "../checkpoint/saved-position";
 import type { AgentConfig } from "../config/load-ini";
 import type { Output } from "../discovery/entry-output";
@@ -30,6 +32,7 @@ import type { KafkaHealth } from "../telemetry/health";
 import type { Logger } from "../telemetry/logger";
 import { Backoff, sleep } from "../util/backoff";
 import { DeadLetterSender } from "./dead-letter";
+import type { DeadLetterRecord } from "./dead-letter-records";
 import { classify, type FailureKind } from "./errors";
 import { KafkaClient } from "./kafka-client";
 import { type LaneOwner, type LaneSettings, PartitionLane, type ProducerStamp } from "./partition-lane";
@@ -138,6 +141,12 @@ export class KafkaSink implements LaneOwner {
   async prepare(): Promise<SavedPosition[]> {
     this.isRunning = true;
     return this.transaction ? this.transaction.start() : [];
+  }
+
+  /** exactly_once: dead letters go in the transaction (see dead-letter.ts). */
+  get inTransaction() {
+    const t = this.transaction;
+    return t ? (topic: string, partition: number, records: DeadLetterRecord[], forTopic: string) => t.write(topic, partition, records, forTopic) : null;
   }
 
   get deadLetters(): boolean {
@@ -320,9 +329,13 @@ export class KafkaSink implements LaneOwner {
     this.transaction?.forget(fileKeys);
   }
 
-  /** Before a lane's batch goes in a transaction: its partition joins the transaction (null: it has). */
-  enlist(lane: PartitionLane): Promise<void> | null {
+  /** Before a lane's batch goes in a transaction: its partition joins the transaction (null: it has; false: not now). */
+  enlist(lane: PartitionLane): Promise<boolean> | null {
     return this.transaction ? this.transaction.enlist(lane.topic, lane.partition) : null;
+  }
+
+  mayPublish(lane: PartitionLane): boolean {
+    return this.transaction ? this.transaction.mayPublish(lane.topic, lane.partition) : true;
   }
 
   /** Lines count as sent: settled in the queue, their files' positions moved. */
@@ -342,6 +355,7 @@ export class KafkaSink implements LaneOwner {
     if (kind === "refused" && this.deadLetterSender !== null) return; // the lane sets the batch aside for the dead-letter topic
     if (kind === "producer") this.transaction?.refused(cause);
     this.report(lane.topic, kind, cause, lines, onWire);
+    this.transaction?.acknowledged(); // a commit under way may leave a refused topic's lines out now
   }
 
   deadLetter(lane: PartitionLane, batch: LineBatch, cause: string): void {
@@ -360,6 +374,7 @@ export class KafkaSink implements LaneOwner {
 
   blockTopic(topic: string, blocked: boolean): void {
     this.events.topicBlocked(topic, blocked);
+    this.transaction?.acknowledged();
   }
 
   outage(kind: FailureKind, cause: string): void {
@@ -502,6 +517,15 @@ export class KafkaSink implements LaneOwner {
       hurry: () => {
         for (const route of this.routes.values()) for (const lane of route.lanes.values()) lane.hurry();
       },
+      wake: () => {
+        for (const route of this.routes.values()) for (const lane of route.lanes.values()) lane.wake();
+      },
+      stuck: (topic: string) => this.waits.has(topic),
+      onWire: (topic: string) => {
+        let n = 0;
+        for (const route of this.routes.values()) if (route.output.topic === topic) for (const lane of route.lanes.values()) n += lane.onWire;
+        return n;
+      },
       dropLanes: (blocks: LineBlock[]) => {
         for (const route of this.routes.values()) {
           for (const lane of route.lanes.values()) lane.retire();
@@ -509,6 +533,7 @@ export class KafkaSink implements LaneOwner {
           route.waiting = [];
         }
         this.builder.givenUp(blocks.map((block) => ({ block, from: 0, to: block.count, cut: null })));
+        this.deadLetterSender?.dropAll();
       },
       useProducer: ({ producerId, producerEpoch }: ProducerId) => {
         this.stampNow = { identity: { producerId, producerEpoch, transactional: true }, version: this.stampNow.version + 1 };

@@ -15,8 +15,8 @@ import murmur2 from "kafkajs/src/producer/partitioners/default/murmur2";
 import Batch from "kafkajs/src/consumer/batch";
 import type { SavedPosition } from "../checkpoint/saved-position";
 import type { KafkaClient } from "./kafka-client";
-import { finishFrame, framePrefix } from "./produce-request";
-import { BatchBuilder, type BatchIdentity, encodeHeaders } from "./record-batch";
+import type { BatchIdentity } from "./record-batch";
+import { transactionalFrame } from "./transactional-frame";
 
 /** Partitions of an offsets topic the agent creates: a fleet's hosts spread over them. */
 const PARTITIONS = 8;
@@ -77,15 +77,7 @@ export function decodePosition(value: string): CommittedPosition | null {
  * `identity` (transactional, with its sequence), in the transaction `transactionalId`.
  */
 export function offsetsFrame(clientId: string, transactionalId: string, topic: string, partition: number, records: [string, string | null][], identity: BatchIdentity, timestamp = Date.now()): Buffer {
-  const prefix = framePrefix(clientId, { topic, partition, acks: -1, timeoutMs: 30_000, transactionalId });
-  const b = new BatchBuilder(64 * 1024);
-  b.begin(prefix.length, timestamp);
-  prefix.copy(b.buf, 0);
-  const noHeaders = encodeHeaders([]);
-  for (const [key, value] of records) b.appendRecord(key, value, noHeaders);
-  const end = b.seal(identity);
-  finishFrame(b.buf, prefix.length, end);
-  return Buffer.from(b.buf.subarray(0, end));
+  return transactionalFrame(clientId, transactionalId, topic, partition, records.map(([key, value]) => ({ key, value })), identity, timestamp);
 }
 
 export class OffsetsTopic {

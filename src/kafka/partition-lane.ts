@@ -23,6 +23,7 @@ import { Backoff } from "../util/backoff";
 import { type KafkaConnection, sendFrame } from "./broker-link";
 import { classify, DUPLICATE_SEQUENCE_NUMBER, errorFromCode, type FailureKind, recordRefusal } from "./errors";
 import { InFlightWindow } from "./in-flight-window";
+import { topicRefusal } from "./transaction";
 import type { KafkaClient } from "./kafka-client";
 import type { ProduceResponse } from "./produce-request";
 import { type BatchIdentity, restamp } from "./record-batch";
@@ -74,8 +75,14 @@ export interface LaneOwner {
   shrank(lane: PartitionLane, what: { batchBytes?: number; recordBytes?: number; block?: LineBlock; line?: number; truncated?: boolean }): void;
   /** Metadata was fetched again: the topic's partitions may have changed. */
   metadataChanged(topic: string): void;
-  /** exactly_once: resolved once the partition is in the open transaction; null when it already is. */
-  enlist(lane: PartitionLane): Promise<void> | null;
+  /**
+   * exactly_once: resolved with true once the partition is in the open transaction, false when it may
+   * not join now (the lane is woken later); null when it already is. Rejected with Kafka's refusal of
+   * the topic (not authorized, unknown): the lane treats it as its next batch's.
+   */
+  enlist(lane: PartitionLane): Promise<boolean> | null;
+  /** exactly_once: the lane may put a batch on the wire now (its partition is in the transaction, no commit leaves it out). */
+  mayPublish(lane: PartitionLane): boolean;
 }
 
 /** Bytes a waiting line is counted as towards a full batch, beyond its value: key, headers, varints. */
@@ -163,6 +170,16 @@ export class PartitionLane {
     void this.pump();
   }
 
+  /** Pumps again: a commit that made the lane wait has ended. */
+  wake(): void {
+    void this.pump();
+  }
+
+  /** Batches on the wire. */
+  get onWire(): number {
+    return this.window.inFlight;
+  }
+
   /** The lane is dropped (its transaction aborted): nothing more is sent, answers still to come are ignored. */
   retire(): void {
     this.retired = true;
@@ -210,16 +227,31 @@ export class PartitionLane {
         if (connection === null) return;
         const enlisted = this.owner.enlist(this);
         if (enlisted !== null) {
-          // AddPartitionsToTxn before the partition's first batch in a transaction; a failure is the transaction's.
-          if (!(await enlisted.then(() => true, () => false)) || this.retired) return;
+          // AddPartitionsToTxn before the partition's first batch in a transaction. Kafka refusing the
+          // topic is this lane's failure, as if it had refused the next batch; any other is the transaction's.
+          let refusal: unknown = null;
+          const joined = await enlisted.then(
+            (ok) => ok,
+            (err) => void (refusal = topicRefusal(err) ? err : null),
+          );
+          if (this.retired) return;
+          if (refusal !== null) return this.refusedBeforeSending(refusal);
+          if (!joined) return;
         }
         while (this.window.open) {
           if (!this.restampedForProducer()) break; // the producer was renewed while a batch was built
+          if (!this.owner.mayPublish(this)) {
+            // Not in the transaction (a commit ended meanwhile): it joins first. In it, but a commit leaves it out: woken after.
+            if (this.owner.enlist(this) !== null) this.again = true;
+            break;
+          }
           let batch = this.window.next();
           if (batch === null) {
             // A batch waiting its turn (to go alone, or one at a time after a failure) goes first.
             if (this.window.ready || this.pending.length === 0 || (!this.full() && !this.lingered())) break;
             await this.build();
+            // A commit may have decided without this topic while the batch was compressed: it waits (woken after the commit).
+            if (!this.owner.mayPublish(this)) break;
             batch = this.window.next();
             if (batch === null) break;
           }
@@ -229,6 +261,25 @@ export class PartitionLane {
       } while (this.again);
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /**
+   * exactly_once: Kafka refused the partition's AddPartitionsToTxn (`err`): the next batch fails with
+   * that cause without being sent, so that it waits or goes to the dead-letter topic as a batch the
+   * broker refused would.
+   */
+  private async refusedBeforeSending(err: unknown): Promise<void> {
+    let batch = this.window.next();
+    if (batch === null && this.window.open && this.pending.length > 0) {
+      await this.build();
+      batch = this.window.next();
+    }
+    if (batch !== null) this.answered(batch, null, err);
+    else {
+      const { kind, cause } = classify(err);
+      this.owner.failed(this, kind, cause, this.pending.length, 0);
+      this.retryLater(async () => {});
     }
   }
 

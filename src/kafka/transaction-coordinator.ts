@@ -74,10 +74,11 @@ export class TransactionCoordinator {
 
   /** Adds partitions to the open transaction (which the first one opens); before a batch goes to them. */
   async addPartitions(producer: ProducerId, topics: { topic: string; partitions: number[] }[]): Promise<void> {
+    // A topic that does not exist (auto-creation off) is the asking lane's wait (it retries), not the coordinator's.
     await this.retried("AddPartitionsToTxn", async () => {
       const broker = await this.client.transactionCoordinator(this.transactionalId);
       await broker.addPartitionsToTxn({ transactionalId: this.transactionalId, producerId: String(producer.producerId), producerEpoch: producer.producerEpoch, topics });
-    });
+    }, (err) => (err as { type?: string }).type === "UNKNOWN_TOPIC_OR_PARTITION");
   }
 
   /** EndTxn: commits (or aborts) the open transaction; resolved once the coordinator has decided it. */
@@ -88,7 +89,7 @@ export class TransactionCoordinator {
     });
   }
 
-  private async retried<T>(what: string, request: () => Promise<T>): Promise<T> {
+  private async retried<T>(what: string, request: () => Promise<T>, notRetried: (err: unknown) => boolean = () => false): Promise<T> {
     let backoff = new Backoff(20, 2000);
     for (;;) {
       try {
@@ -96,7 +97,7 @@ export class TransactionCoordinator {
       } catch (err) {
         const cause = innermost(err);
         if (isFencing(cause)) throw new ProducerFenced(this.transactionalId, `${what}: ${(cause as Error).message}`);
-        if (!retriedAnswer(cause) || !this.running()) throw cause;
+        if (!retriedAnswer(cause) || notRetried(cause) || !this.running()) throw cause;
         this.onRetry(what, cause, (cause as { type?: string }).type === "CONCURRENT_TRANSACTIONS");
         await sleep(backoff.delayMs());
         backoff = backoff.next();

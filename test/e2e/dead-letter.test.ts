@@ -75,6 +75,7 @@ async function reader(topics: string[]): Promise<TopicReader> {
 }
 
 const sorted = (xs: string[]) => [...xs].sort();
+const exactlyOnce = () => `delivery = exactly_once\noffsets_topic = ${unique("dl-offsets")}`;
 const count = (log: string, pattern: RegExp) => log.match(new RegExp(pattern.source, "g"))?.length ?? 0;
 
 /** Byte offset of each numbered line `prefix-i` in a file of them, from 0. */
@@ -88,28 +89,35 @@ function offsets(prefix: string, to: number): Map<string, string> {
   return out;
 }
 
-test("with a dead-letter topic, the lines of an entry whose topic the agent may not write land there with their headers, and another entry ships unaffected", async () => {
-  const denied = unique("dl-denied");
-  const fine = unique("dl-fine");
-  const dlq = unique("dl-dlq");
+/** A topic the agent may not write (3 partitions, its entry round robin), another it may, a dead-letter topic, a reader of all three, and an agent. */
+async function deniedWithDeadLetters(prefix: string, kafkaExtra: string) {
+  const [denied, fine, dlq] = [unique(`${prefix}-denied`), unique(`${prefix}-fine`), unique(`${prefix}-dlq`)];
   await createTopics([denied], 3);
   await createTopics([fine, dlq]);
   await acls("create", denyWrite(denied));
   const r = await reader([fine, dlq, denied]);
-  const a = await agent((d) => section("d", `${d}/d.log`, denied, "partitioner = round_robin") + section("f", `${d}/f.log`, fine), 2, `dead_letter_topic = ${dlq}`);
+  const a = await agent((d) => section("d", `${d}/d.log`, denied, "partitioner = round_robin") + section("f", `${d}/f.log`, fine), 2, [`dead_letter_topic = ${dlq}`, kafkaExtra].filter(Boolean).join("\n"));
+  return { denied, fine, dlq, r, a };
+}
+
+function expectDeadLetterHeaders(letters: Received[], denied: string, file: string, where: Map<string, string>): void {
+  for (const m of letters) {
+    expect(m.headers["logagent.topic"]).toBe(denied);
+    expect(m.headers["logagent.path"]).toBe(file);
+    expect(m.headers["logagent.offset"]).toBe(where.get(m.value)!);
+    expect(m.headers["logagent.error"]).toStartWith("TOPIC_AUTHORIZATION_FAILED: ");
+    expect(m.headers.host).toBeTruthy();
+  }
+}
+
+test("with a dead-letter topic, the lines of an entry whose topic the agent may not write land there with their headers, and another entry ships unaffected", async () => {
+  const { denied, fine, dlq, r, a } = await deniedWithDeadLetters("dl", "");
   appendNumbered(`${a.box}/d.log`, "d", 0, 300);
   appendNumbered(`${a.box}/f.log`, "f", 0, 300);
   expect(await r.waitFor(fine, 300, 60_000)).toEqual(numbered("f", 0, 300));
   const letters = await r.waitFor(dlq, 300, 60_000);
   expect(sorted(letters)).toEqual(sorted(numbered("d", 0, 300)));
-  const where = offsets("d", 300);
-  for (const m of r.received.get(dlq)!) {
-    expect(m.headers["logagent.topic"]).toBe(denied);
-    expect(m.headers["logagent.path"]).toBe(`${a.box}/d.log`);
-    expect(m.headers["logagent.offset"]).toBe(where.get(m.value)!);
-    expect(m.headers["logagent.error"]).toStartWith("TOPIC_AUTHORIZATION_FAILED: ");
-    expect(m.headers.host).toBeTruthy();
-  }
+  expectDeadLetterHeaders(r.received.get(dlq)!, denied, `${a.box}/d.log`, offsets("d", 300));
   // The entry goes on: later lines follow the same way, and the topic itself never got one.
   appendNumbered(`${a.box}/d.log`, "d", 300, 400);
   expect(sorted(await r.waitFor(dlq, 400, 60_000))).toEqual(sorted(numbered("d", 0, 400)));
@@ -169,14 +177,14 @@ test("without a dead-letter topic an entry whose topic the agent may not write w
   await a.waitForLog(new RegExp(`INFO .*Kafka accepts this topic again.*topic=${denied}.*waited_s=`));
 }, 180_000);
 
-test("a dead-letter topic the agent may not write either: the refused lines wait, none dropped (also across a restart), and go there once its ACL is removed", async () => {
+test.each([["at_least_once", ""], ["exactly_once", "exactly_once"]])("a dead-letter topic the agent may not write either: the refused lines wait, none dropped (also across a restart), and go there once its ACL is removed (%s)", async (_, mode) => {
   const denied = unique("dl2-denied");
   const dlq = unique("dl2-dlq");
   await createTopics([denied, dlq]);
   // The refused topic hides even its metadata (no DESCRIBE): its lines go to the dead-letter topic whole.
   await acls("create", [{ topic: denied, operation: "ALL", permission: "DENY" }, ...denyWrite(dlq)]);
   const r = await reader([dlq, denied]);
-  const a = await agent((d) => section("d", `${d}/d.log`, denied), 1, `dead_letter_topic = ${dlq}`);
+  const a = await agent((d) => section("d", `${d}/d.log`, denied), 1, `dead_letter_topic = ${dlq}${mode ? `\n${exactlyOnce()}` : ""}`);
   appendNumbered(`${a.box}/d.log`, "d", 0, 100);
   const said = await a.waitForLog(new RegExp(`ERROR .*The dead-letter topic refuses records too.*topic=${denied}.*`), 30_000);
   expect(said).toContain(`dead_letter_topic=${dlq}`);
@@ -197,5 +205,123 @@ test("a dead-letter topic the agent may not write either: the refused lines wait
   expect(sorted(got)).toEqual(sorted(numbered("d", 0, 100)));
   expect(r.values(denied)).toEqual([]);
   await b.waitForLog(/INFO .*The dead-letter topic accepts records again/);
+  // A duplicate would be a dead letter sent (or committed) twice: waited 5 s more.
+  await Bun.sleep(5000);
+  expect(r.values(dlq).length).toBe(100);
   await acls("delete", [{ topic: denied, operation: "ALL", permission: "DENY" }]);
 }, 180_000);
+
+// delivery = exactly_once: a refused topic's lines are left out of the transactions (their positions stay
+// before them) rather than holding up every entry's commits; dead letters go in the transaction.
+const http = "\n[http]\naddress = 127.0.0.1:0\n";
+
+async function metricsUrl(a: AgentProcess): Promise<string> {
+  return /url=(http:\/\/127\.0\.0\.1:\d+)/.exec(await a.waitForLog(/Serving \/metrics.*url=http:\/\/\S+/))![1]!;
+}
+
+test("exactly_once without a dead-letter topic: an entry whose topic the agent may not write waits (said once, counted in /metrics) while another entry's lines are committed; once the ACL is removed its lines arrive exactly once", async () => {
+  const denied = unique("eos-denied");
+  const fine = unique("eos-fine");
+  await createTopics([denied, fine]);
+  await acls("create", denyWrite(denied));
+  const r = await reader([fine, denied]); // read_committed
+  const a = await agent((d) => section("d", `${d}/d.log`, denied) + section("f", `${d}/f.log`, fine) + http, 2, exactlyOnce());
+  const url = await metricsUrl(a);
+  appendNumbered(`${a.box}/d.log`, "d", 0, 100);
+  appendNumbered(`${a.box}/f.log`, "f", 0, 100);
+  const said = await a.waitForLog(new RegExp(`ERROR .*Kafka refuses this topic.*topic=${denied}.*`), 30_000);
+  expect(said).toContain(`cause="TOPIC_AUTHORIZATION_FAILED: `);
+  // The other entry's lines are committed well before the 30 s a commit waits for a broker away.
+  expect(await r.waitFor(fine, 100, 10_000)).toEqual(numbered("f", 0, 100));
+  appendNumbered(`${a.box}/f.log`, "f", 100, 200);
+  expect(await r.waitFor(fine, 200, 10_000)).toEqual(numbered("f", 0, 200));
+  // 35 s of waiting, longer than the 30 s after which a commit waiting for its lines would be aborted: no
+  // transaction is aborted, the wait is said once, and its lines are counted.
+  await Bun.sleep(35_000);
+  expect(a.log).not.toMatch(/A transaction failed/);
+  expect(count(a.log, /Kafka refuses this topic/)).toBe(1);
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  expect(metrics).toContain(`logagent_waiting_lines{topic="${denied}"} 100`);
+  expect(r.values(denied)).toEqual([]);
+  await acls("delete", denyWrite(denied));
+  expect(await r.waitFor(denied, 100, 60_000)).toEqual(numbered("d", 0, 100));
+  await a.waitForLog(new RegExp(`INFO .*Kafka accepts this topic again.*topic=${denied}.*waited_s=`));
+  // A duplicate would be a line committed twice: waited 5 transaction_max_ms (1 s) more.
+  await Bun.sleep(5000);
+  expect(r.values(denied)).toEqual(numbered("d", 0, 100));
+  expect(r.values(fine)).toEqual(numbered("f", 0, 200));
+  expect(a.log).not.toMatch(/A transaction failed|ProducerFenced/);
+  // The positions committed cover every line: a restart sends none again.
+  expect(await a.stop()).toBe(0);
+  const again = new AgentProcess(a.dir, a.bin, await Bun.file(`${a.dir}/conf.ini`).text());
+  running.push(again);
+  await again.waitForLog(/Following file.*d\.log/);
+  await Bun.sleep(3000); // well past transaction_max_ms: a line sent again would be committed by now
+  expect(r.values(denied).length).toBe(100);
+  expect(r.values(fine).length).toBe(200);
+}, 240_000);
+
+test("exactly_once with a dead-letter topic: the lines of an entry whose topic the agent may not write land there, in the transactions, with their headers; another entry ships, and a read_committed consumer sees each line once", async () => {
+  const { denied, fine, dlq, r, a } = await deniedWithDeadLetters("eos-dl", exactlyOnce()); // read_committed
+  appendNumbered(`${a.box}/d.log`, "d", 0, 300);
+  appendNumbered(`${a.box}/f.log`, "f", 0, 300);
+  expect(await r.waitFor(fine, 300, 60_000)).toEqual(numbered("f", 0, 300));
+  expect(sorted(await r.waitFor(dlq, 300, 60_000))).toEqual(sorted(numbered("d", 0, 300)));
+  expectDeadLetterHeaders(r.received.get(dlq)!, denied, `${a.box}/d.log`, offsets("d", 300));
+  appendNumbered(`${a.box}/d.log`, "d", 300, 400);
+  appendNumbered(`${a.box}/f.log`, "f", 300, 400);
+  expect(sorted(await r.waitFor(dlq, 400, 60_000))).toEqual(sorted(numbered("d", 0, 400)));
+  expect(await r.waitFor(fine, 400, 60_000)).toEqual(numbered("f", 0, 400));
+  // A duplicate would be a line committed (or dead-lettered) twice: waited 5 transaction_max_ms (1 s) more.
+  await Bun.sleep(5000);
+  expect(r.values(dlq).length).toBe(400);
+  expect(r.values(fine)).toEqual(numbered("f", 0, 400));
+  expect(r.values(denied)).toEqual([]);
+  expect(count(a.log, /WARN .*Kafka refuses records of this topic for good; they go to the dead-letter topic/)).toBe(1);
+  expect(a.log).not.toMatch(/ ERROR |A transaction failed/);
+  // The dead letters were written in the transactions: the partition also holds their commit markers.
+  const admin = client().admin();
+  await admin.connect();
+  const [end] = await admin.fetchTopicOffsets(dlq);
+  await admin.disconnect();
+  expect(Number(end!.high)).toBeGreaterThan(400);
+  // Positions were committed past the dead letters: a restart sends nothing again.
+  expect(await a.stop()).toBe(0);
+  const again = new AgentProcess(a.dir, a.bin, await Bun.file(`${a.dir}/conf.ini`).text());
+  running.push(again);
+  await again.waitForLog(/Following file.*d\.log/);
+  await Bun.sleep(3000);
+  expect(r.values(dlq).length).toBe(400);
+  expect(r.values(fine).length).toBe(400);
+}, 180_000);
+
+test("exactly_once with a dead-letter topic, kill -9 5 times while lines are written: read_committed sees every dead letter and every line of the other entry exactly once", async () => {
+  const { fine, dlq, r, a } = await deniedWithDeadLetters("eos-kill", exactlyOnce());
+  const conf = await Bun.file(`${a.dir}/conf.ini`).text();
+  let now: AgentProcess = a;
+  let written = 0;
+  for (let round = 0; round < 5; round++) {
+    appendNumbered(`${a.box}/d.log`, "d", written, written + 2000);
+    appendNumbered(`${a.box}/f.log`, "f", written, written + 2000);
+    written += 2000;
+    // Most kills land while the round's dead letters are being written in an open transaction.
+    await Bun.sleep(200 + Math.random() * 800);
+    await now.stop("SIGKILL");
+    now = new AgentProcess(a.dir, a.bin, conf);
+    running.push(now);
+    await now.waitForLog(/Following file.*f\.log/, 30_000);
+  }
+  const letters = await r.waitFor(dlq, written, 120_000);
+  expect(await r.waitFor(fine, written, 60_000)).toEqual(numbered("f", 0, written));
+  // A duplicate would be a line or a dead letter committed twice: waited 5 transaction_max_ms (1 s) more.
+  await Bun.sleep(5000);
+  const raw = await TopicReader.start([dlq], undefined, true);
+  const rawLetters = await raw.waitFor(dlq, written, 30_000, 1000);
+  await raw.stop();
+  console.log(`exactly_once, dead letters, kill -9 x5: ${written} + ${written} lines written; ${r.values(dlq).length} dead letters and ${r.values(fine).length} lines read_committed; the dead-letter topic also holds ${rawLetters.length - written} aborted copies (read_uncommitted)`);
+  expect(sorted(letters)).toEqual(sorted(numbered("d", 0, written)));
+  expect(r.values(dlq).length).toBe(written);
+  expect(r.values(fine)).toEqual(numbered("f", 0, written));
+  expect(rawLetters.length).toBeGreaterThan(written); // the kills did leave dead letters in transactions never committed
+  expect(now.log).not.toMatch(/ProducerFenced|Another agent took over/);
+}, 240_000);
