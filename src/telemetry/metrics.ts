@@ -45,7 +45,8 @@ function formatNumber(v: number): string {
 
 /** Children by label values; the key is the values in the family's label order. */
 class Children<T> {
-  private readonly byKey = new Map<string, { labels: Labels; child: T }>();
+  /** `series` is the sample's name and labels, formatted once: a scrape of 10,000 series only appends numbers. */
+  private readonly byKey = new Map<string, { labels: Labels; child: T; series: string }>();
   constructor(
     private readonly familyName: string,
     private readonly labelNames: readonly string[],
@@ -61,7 +62,7 @@ class Children<T> {
         throw new Error(`${this.familyName}: labels ${JSON.stringify(names)} do not match ${JSON.stringify(this.labelNames)}`);
       }
       const ordered = Object.fromEntries(this.labelNames.map((n) => [n, labels[n]!]));
-      entry = { labels: ordered, child: this.make() };
+      entry = { labels: ordered, child: this.make(), series: `${this.familyName}${formatLabels(ordered)}` };
       this.byKey.set(key, entry);
     }
     return entry.child;
@@ -72,7 +73,7 @@ class Children<T> {
     this.byKey.delete(this.labelNames.map((n) => labels[n] ?? "").join("\u0000"));
   }
 
-  entries(): Iterable<{ labels: Labels; child: T }> {
+  entries(): Iterable<{ labels: Labels; child: T; series: string }> {
     return this.byKey.values();
   }
 }
@@ -103,7 +104,7 @@ class ValueFamily<C extends { value: number }> implements Family {
     this.children.remove(labels);
   }
   render(out: string[]): void {
-    for (const { labels, child } of this.children.entries()) out.push(`${this.name}${formatLabels(labels)} ${formatNumber(child.value)}`);
+    for (const { series, child } of this.children.entries()) out.push(`${series} ${formatNumber(child.value)}`);
   }
 }
 
@@ -131,6 +132,8 @@ export class GaugeFamily extends ValueFamily<Gauge> {
 
 /** A gauge (or counter) whose samples are read from elsewhere when /metrics is scraped. */
 export class CollectedFamily implements Family {
+  /** Formatted series by their label values, kept from one scrape to the next (and only those still sampled). */
+  private series = new Map<string, string>();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -138,7 +141,14 @@ export class CollectedFamily implements Family {
     private readonly collect: () => Iterable<Sample>,
   ) {}
   render(out: string[]): void {
-    for (const { labels, value } of this.collect()) out.push(`${this.name}${formatLabels(labels)} ${formatNumber(value)}`);
+    const seen = new Map<string, string>();
+    for (const { labels, value } of this.collect()) {
+      const key = Object.entries(labels).join("\u0000");
+      const series = this.series.get(key) ?? seen.get(key) ?? `${this.name}${formatLabels(labels)}`;
+      seen.set(key, series);
+      out.push(`${series} ${formatNumber(value)}`);
+    }
+    this.series = seen;
   }
 }
 
