@@ -55,8 +55,18 @@ async function checkList(ini: IniRead): Promise<number> {
   let kv: KeyRead;
   let connection: Awaited<ReturnType<typeof createEtcdClient>> | undefined;
   try {
-    connection = await createEtcdClient(config.etcd);
-    kv = await readKey(connection.client, key, config.etcd.timeoutMs);
+    try {
+      connection = await createEtcdClient(config.etcd);
+      kv = await readKey(connection.client, key, config.etcd.timeoutMs);
+    } catch (err) {
+      // A member serving plain http now and then resets a TLS handshake instead of failing it
+      // ("read ECONNRESET", about 1 in 30 under load): one more try, on a fresh connection, gets
+      // the handshake's own error, so that check says what is wrong rather than "did not answer".
+      if (!config.etcd.tls || !/ECONNRESET/.test(connection?.describe(err).detail ?? "")) throw err;
+      connection?.client.close();
+      connection = await createEtcdClient(config.etcd);
+      kv = await readKey(connection.client, key, config.etcd.timeoutMs);
+    }
   } catch (err) {
     const problem = connection?.describe(err) ?? etcdProblem(err);
     if (problem.kind === "unreachable") {
